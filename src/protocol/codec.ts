@@ -1,0 +1,59 @@
+import type * as z from 'zod/mini';
+import { SignalError } from '../errors.js';
+
+export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: SignalError };
+
+/**
+ * Parse one text frame and validate it against a schema. Never throws: a bad frame
+ * becomes a `BAD_MESSAGE` error the caller can report while staying up.
+ */
+export function decodeFrame<T>(schema: z.ZodMiniType<T>, text: unknown): Decoded<T> {
+  if (typeof text !== 'string') {
+    return bad('received a binary frame; resignal frames are JSON text');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return bad(`received a frame that is not JSON: ${preview(text)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
+    return bad(`received a frame of the wrong shape${where} (${issue?.message ?? 'invalid'}): ${preview(text)}`);
+  }
+  return { ok: true, frame: parsed.data };
+}
+
+/** Serialize a frame. Throws a `BAD_MESSAGE` SignalError when the data cannot be JSON. */
+export function encodeFrame(frame: object): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(frame);
+  } catch (cause) {
+    throw new SignalError('BAD_MESSAGE', `data cannot be encoded as JSON (${String(cause)}); send plain objects, arrays, strings, numbers, booleans or null`, { cause });
+  }
+  return text;
+}
+
+/** UTF-8 byte length of a string, without allocating an encoded copy. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) i++, (bytes += 2); // surrogate pair: 4 bytes for 2 UTF-16 units
+    else bytes += 2;
+  }
+  return bytes;
+}
+
+function bad(message: string): Decoded<never> {
+  return { ok: false, error: new SignalError('BAD_MESSAGE', message) };
+}
+
+function preview(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}

@@ -1,0 +1,68 @@
+import * as z from 'zod/mini';
+
+/** Wire protocol version sent in `hello` and `welcome`. See PROTOCOL.md. */
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().check(z.minLength(1), z.maxLength(128));
+const method = z.string().check(z.minLength(1), z.maxLength(256));
+const seq = z.number().check(z.int(), z.nonnegative());
+
+export const HelloFrame = z.object({
+  type: z.literal('hello'),
+  version: z.number(),
+  token: z.optional(z.string()),
+  /** Present when the client asks to resume the session it had on this server. */
+  resume: z.optional(z.object({ peer: id, secret: id })),
+  /** Highest notification `seq` the client has received; the server may forget everything up to it. */
+  ack: z.optional(seq),
+});
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  version: z.number(),
+  peer: id,
+  secret: id,
+  resumed: z.boolean(),
+});
+
+export const RequestFrame = z.object({
+  type: z.literal('request'),
+  id,
+  method,
+  data: z.optional(z.unknown()),
+  /** Set on a request sent again after a reconnect; the receiver must not run it twice. */
+  replay: z.optional(z.boolean()),
+});
+
+export const ErrorBody = z.object({ code: z.string(), message: z.string() });
+
+export const ResponseFrame = z.union([
+  z.object({ type: z.literal('response'), id, ok: z.literal(true), data: z.optional(z.unknown()) }),
+  z.object({ type: z.literal('response'), id, ok: z.literal(false), error: ErrorBody }),
+]);
+
+export const NotificationFrame = z.object({
+  type: z.literal('notification'),
+  method,
+  data: z.optional(z.unknown()),
+  /** Server-to-client only: a per-session sequence number used for acks and resume. */
+  seq: z.optional(seq),
+});
+
+export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
+export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
+
+/** Every frame a server may send to a client. */
+export const ServerFrame = z.union([WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame]);
+/** Every frame a client may send to a server. */
+export const ClientFrame = z.union([HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame]);
+
+export type HelloFrame = z.infer<typeof HelloFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type RequestFrame = z.infer<typeof RequestFrame>;
+export type ResponseFrame = z.infer<typeof ResponseFrame>;
+export type NotificationFrame = z.infer<typeof NotificationFrame>;
+export type PingFrame = z.infer<typeof PingFrame>;
+export type PongFrame = z.infer<typeof PongFrame>;
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type ClientFrame = z.infer<typeof ClientFrame>;
