@@ -1,0 +1,76 @@
+import type { SignalError } from './errors.js';
+
+export type PeerState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Why the Peer is about to try again. */
+export type RetryReason =
+  /** The socket closed or failed before `welcome`. */
+  | 'connect-failed'
+  /** No `welcome` within `connectTimeout`. */
+  | 'connect-timeout'
+  /** The `token` function threw or rejected. */
+  | 'token-failed'
+  /** The open link was closed (by the server, a proxy, or the network). */
+  | 'closed'
+  /** The open link went silent for `heartbeat.maxMissed` intervals. */
+  | 'dead'
+  /** `reconnectNow()` was called. */
+  | 'manual';
+
+export interface StateEvent {
+  from: PeerState;
+  to: PeerState;
+}
+export interface OpenEvent {
+  url: string;
+  /** The server still had this peer's session: same id, nothing it sent to us was lost. */
+  resumed: boolean;
+  peerId: string;
+}
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  willReconnect: boolean;
+}
+export interface ReconnectingEvent {
+  /** 1-based attempt number since the link was last stable. */
+  attempt: number;
+  /** Wait before this attempt (ms), jitter included. */
+  delay: number;
+  url: string;
+  reason: RetryReason;
+}
+export interface ExhaustedEvent {
+  /** Attempts made since the link was last stable. */
+  attempts: number;
+  urls: readonly string[];
+}
+export interface NotificationEvent {
+  method: string;
+  data: unknown;
+}
+
+/** Every event a Peer emits, with its single context argument. */
+export interface PeerEvents {
+  state: (event: StateEvent) => void;
+  open: (event: OpenEvent) => void;
+  close: (event: CloseEvent) => void;
+  reconnecting: (event: ReconnectingEvent) => void;
+  exhausted: (event: ExhaustedEvent) => void;
+  notification: (event: NotificationEvent) => void;
+  error: (error: SignalError) => void;
+}
+
+export interface PeerStats {
+  /** Last measured ping round trip (ms), or undefined before the first pong. */
+  rtt: number | undefined;
+  /** Successful opens after the first one. */
+  reconnects: number;
+  /** Messages written to a socket (requests, replays, notifications, responses). */
+  sent: number;
+  /** Frames received. */
+  received: number;
+  /** Messages held in the send buffer (queued, or requests awaiting a response). */
+  buffered: number;
+  bufferedBytes: number;
+}

@@ -1,0 +1,11 @@
+export { Peer } from './peer.js';
+export type { RequestOptions, RequestHandler, HandlerContext } from './peer.js';
+export { SignalError, isSignalError } from './errors.js';
+export type { SignalErrorCode, SignalErrorDetails } from './errors.js';
+export type * from './events.js';
+export type { PeerOptions, BackoffOptions, HeartbeatOptions, SendBufferOptions, TokenSource } from './options.js';
+export type { Env, WebSocketCtor, WebSocketLike, NetworkEvents, VisibilityEvents } from './env.js';
+export type { Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
+export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
+export { PROTOCOL_VERSION } from './protocol/frames.js';
+export { backoffDelay } from './backoff.js';

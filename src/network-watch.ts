@@ -1,0 +1,36 @@
+import type { Env } from './env.js';
+
+export interface NetworkWatchHooks {
+  online(): void;
+  offline(): void;
+  visible(): void;
+}
+
+/** Subscribes to the runtime's online/offline and page-visibility events while the Peer runs. */
+export class NetworkWatch {
+  private readonly onVisibility = () => {
+    if (this.env.visibility?.visibilityState === 'visible') this.hooks.visible();
+  };
+  private running = false;
+
+  constructor(
+    private readonly env: Pick<Env, 'network' | 'visibility'>,
+    private readonly hooks: NetworkWatchHooks,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.env.network?.addEventListener('online', this.hooks.online);
+    this.env.network?.addEventListener('offline', this.hooks.offline);
+    this.env.visibility?.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.env.network?.removeEventListener('online', this.hooks.online);
+    this.env.network?.removeEventListener('offline', this.hooks.offline);
+    this.env.visibility?.removeEventListener('visibilitychange', this.onVisibility);
+  }
+}

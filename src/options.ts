@@ -1,0 +1,115 @@
+import { defaultEnv, type Env, type WebSocketCtor } from './env.js';
+
+export interface BackoffOptions {
+  /** Waits (ms) between failed attempts before the first successful open; the last one repeats. @default [200, 400, 600] */
+  connect?: readonly number[];
+  /** Waits (ms) between attempts after an established link dropped; the last one repeats. @default [2000, 4000, 6000] */
+  reconnect?: readonly number[];
+  /** Each wait is multiplied by a random factor in [1 - jitter, 1 + jitter], so clients don't stampede a restarted server. @default 0.2 */
+  jitter?: number;
+  /** Consecutive failed attempts before the Peer gives up with `UNREACHABLE`. @default Infinity */
+  maxAttempts?: number;
+}
+
+export interface HeartbeatOptions {
+  /** Ping period (ms) while open. Also how long a link must stay open before the backoff resets. @default 5000 */
+  interval?: number;
+  /** Consecutive silent intervals after which the link is declared dead. @default 3 */
+  maxMissed?: number;
+}
+
+export interface SendBufferOptions {
+  /** Messages held at once (queued plus requests awaiting a response). @default 1000 */
+  maxMessages?: number;
+  /** Encoded bytes held at once. @default 1048576 */
+  maxBytes?: number;
+}
+
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface PeerOptions {
+  /** Server URLs (`ws:` or `wss:`), in order of preference. */
+  urls: string | readonly string[];
+  backoff?: BackoffOptions;
+  heartbeat?: HeartbeatOptions;
+  /** How long (ms) one attempt may take from socket creation to `welcome`. @default 5000 */
+  connectTimeout?: number;
+  /** Default per-request timeout (ms), counted from the `request()` call. @default 15000 */
+  requestTimeout?: number;
+  sendBuffer?: SendBufferOptions;
+  /** Largest encoded outbound message (bytes); bigger ones reject with `TOO_LARGE`. @default 65536 */
+  maxMessageBytes?: number;
+  /** Sent in `hello`; a function is called again before every attempt (so it can refresh). @default undefined */
+  token?: TokenSource;
+  /** WebSocket implementation. @default the browser's WebSocket, or `ws` in Node (via isomorphic-ws) */
+  WebSocket?: WebSocketCtor;
+  /** Replace parts of the runtime (clock, timers, random, network events). Mostly for tests. @default the real runtime */
+  env?: Partial<Env>;
+}
+
+export interface NormalizedOptions {
+  urls: readonly string[];
+  backoff: Required<BackoffOptions>;
+  heartbeat: Required<HeartbeatOptions>;
+  connectTimeout: number;
+  requestTimeout: number;
+  sendBuffer: Required<SendBufferOptions>;
+  maxMessageBytes: number;
+  token: TokenSource | undefined;
+  env: Env;
+}
+
+/** Validate options once and fill in every default, so the rest of the code never checks for undefined. */
+export function normalizeOptions(options: PeerOptions): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('resignal: new Peer(options) needs an options object with `urls`');
+  const urls = typeof options.urls === 'string' ? [options.urls] : [...(options.urls ?? [])];
+  if (urls.length === 0) throw new TypeError('resignal: `urls` must be a ws:// or wss:// URL or a non-empty array of them');
+  for (const url of urls) {
+    if (typeof url !== 'string' || !/^wss?:\/\/./i.test(url)) throw new TypeError(`resignal: ${JSON.stringify(url)} is not a ws:// or wss:// URL`);
+  }
+  const backoff = {
+    connect: schedule('backoff.connect', options.backoff?.connect ?? [200, 400, 600]),
+    reconnect: schedule('backoff.reconnect', options.backoff?.reconnect ?? [2000, 4000, 6000]),
+    jitter: inRange('backoff.jitter', options.backoff?.jitter ?? 0.2, 0, 1),
+    maxAttempts: positive('backoff.maxAttempts', options.backoff?.maxAttempts ?? Infinity),
+  };
+  const heartbeat = {
+    interval: positive('heartbeat.interval', options.heartbeat?.interval ?? 5000),
+    maxMissed: positive('heartbeat.maxMissed', options.heartbeat?.maxMissed ?? 3),
+  };
+  const env: Env = { ...defaultEnv(), ...options.env };
+  if (options.WebSocket) env.WebSocket = options.WebSocket;
+  const token = options.token;
+  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') throw new TypeError('resignal: `token` must be a string or a function returning one (or a Promise of one)');
+  return {
+    urls,
+    backoff,
+    heartbeat,
+    connectTimeout: positive('connectTimeout', options.connectTimeout ?? 5000),
+    requestTimeout: positive('requestTimeout', options.requestTimeout ?? 15000),
+    sendBuffer: {
+      maxMessages: positive('sendBuffer.maxMessages', options.sendBuffer?.maxMessages ?? 1000),
+      maxBytes: positive('sendBuffer.maxBytes', options.sendBuffer?.maxBytes ?? 1_048_576),
+    },
+    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes ?? 65536),
+    token,
+    env,
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`resignal: \`${name}\` must be a number above 0, got ${String(value)}`);
+  return value;
+}
+
+function inRange(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new TypeError(`resignal: \`${name}\` must be between ${min} and ${max}, got ${String(value)}`);
+  return value;
+}
+
+function schedule(name: string, value: readonly number[]): readonly number[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((ms) => typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms))) {
+    throw new TypeError(`resignal: \`${name}\` must be a non-empty array of delays in ms, got ${JSON.stringify(value)}`);
+  }
+  return [...value];
+}

@@ -1,0 +1,374 @@
+import { EventEmitter } from 'eventemitter3';
+import { nanoid } from 'nanoid';
+import { ReconnectSchedule, type AttemptPlan } from './backoff.js';
+import type { TimerHandle } from './env.js';
+import { SignalError } from './errors.js';
+import type { PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
+import { Liveness } from './liveness.js';
+import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './options.js';
+import { isTerminalCloseCode } from './protocol/close-codes.js';
+import { decodeFrame, encodeFrame, utf8Length } from './protocol/codec.js';
+import { PROTOCOL_VERSION, ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
+import { SendBuffer } from './send-buffer.js';
+import type { Transport, TransportFactory } from './transport/transport.js';
+import { webSocketTransport } from './transport/websocket.js';
+import { NetworkWatch } from './network-watch.js';
+
+export interface RequestOptions {
+  /** ms from this call until the request fails with `TIMEOUT`. @default options.requestTimeout */
+  timeout?: number;
+  /** Abort the request: it rejects with `ABORTED` and is never sent or replayed afterwards. */
+  signal?: AbortSignal;
+  /** Send it again after a reconnect if it was already sent. With false it rejects with `NOT_REPLAYED` instead. @default true */
+  replay?: boolean;
+}
+
+export interface HandlerContext {
+  method: string;
+  peer: Peer;
+}
+
+export type RequestHandler = (data: unknown, context: HandlerContext) => unknown;
+
+/**
+ * A resilient signaling client. It owns no socket code: it coordinates a Transport, the
+ * SendBuffer, the reconnect schedule and liveness, and turns their outcomes into events.
+ */
+export class Peer extends EventEmitter<PeerEvents> {
+  private readonly options: NormalizedOptions;
+  private readonly openTransport: TransportFactory;
+  private readonly schedule: ReconnectSchedule;
+  private readonly buffer: SendBuffer;
+  private readonly liveness: Liveness;
+  private readonly network: NetworkWatch;
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly idPrefix = nanoid(10);
+  private nextRequestId = 0;
+
+  private currentState: PeerState = 'idle';
+  private peerId: string | undefined;
+  private secret: string | undefined;
+  private currentUrl: string | undefined;
+  /** Bumped for every attempt and on close, so callbacks from an older socket are ignored. */
+  private generation = 0;
+  private transport: Transport | undefined;
+  private pending: AttemptPlan | undefined;
+  private waitTimer: TimerHandle | undefined;
+  private connectTimer: TimerHandle | undefined;
+  private stableTimer: TimerHandle | undefined;
+  private everOpened = false;
+  private lastSeq = 0;
+  private waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
+  private counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
+
+  constructor(options: PeerOptions) {
+    super();
+    this.options = normalizeOptions(options);
+    const { env } = this.options;
+    this.openTransport = webSocketTransport(env.WebSocket);
+    this.schedule = new ReconnectSchedule(this.options.urls, this.options.backoff, env.random);
+    this.buffer = new SendBuffer(this.options.sendBuffer, env);
+    this.liveness = new Liveness(env, this.options.heartbeat, {
+      sendPing: (id) => this.transport?.send(encodeFrame(this.lastSeq > 0 ? { type: 'ping', id, ack: this.lastSeq } : { type: 'ping', id })),
+      onDead: () => this.linkLost(1006, `no frame received for ${this.options.heartbeat.maxMissed} heartbeat intervals`, 'dead'),
+      onRtt: (ms) => (this.counters.rtt = ms),
+    });
+    this.network = new NetworkWatch(env, {
+      online: () => this.attemptNow(),
+      offline: () => this.liveness.probe(),
+      visible: () => {
+        if (this.liveness.silentFor() > this.options.heartbeat.interval) this.liveness.probe();
+      },
+    });
+  }
+
+  /** Server-assigned id; stable across reconnects while the server keeps the session. */
+  get id(): string | undefined {
+    return this.peerId;
+  }
+
+  get state(): PeerState {
+    return this.currentState;
+  }
+
+  /** URL of the current (or last) attempt. */
+  get url(): string | undefined {
+    return this.currentUrl;
+  }
+
+  stats(): PeerStats {
+    return { ...this.counters, sent: this.buffer.written, buffered: this.buffer.messages, bufferedBytes: this.buffer.bytes };
+  }
+
+  /** Start connecting. Resolves on the first open; rejects only if the Peer closes first. */
+  connect(): Promise<void> {
+    if (this.currentState === 'open') return Promise.resolve();
+    if (this.currentState === 'closed') return Promise.reject(new SignalError('CLOSED', 'connect() was called on a closed Peer; create a new Peer'));
+    const opened = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.currentState === 'idle') {
+      this.network.start();
+      void this.attempt(this.schedule.start());
+    }
+    return opened;
+  }
+
+  /** Send a request and wait for its response. Queued while offline; replayed after a reconnect. */
+  request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (this.currentState === 'closed') return Promise.reject(this.closedError(`request "${method}"`));
+    const id = `${this.idPrefix}.${(this.nextRequestId++).toString(36)}`;
+    let encoded: { text: string; bytes: number };
+    try {
+      encoded = this.encodeOutbound({ type: 'request', id, method, data }, `request "${method}"`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.buffer.request({
+      id,
+      method,
+      ...encoded,
+      timeout: options.timeout ?? this.options.requestTimeout,
+      signal: options.signal,
+      replay: options.replay ?? true,
+    }) as Promise<T>;
+  }
+
+  /** Fire-and-forget. Queued while offline, never replayed once written. Throws `TOO_LARGE`, `BUFFER_FULL`, `CLOSED`. */
+  notify(method: string, data?: unknown): void {
+    if (this.currentState === 'closed') throw this.closedError(`notification "${method}"`);
+    const { text, bytes } = this.encodeOutbound({ type: 'notification', method, data }, `notification "${method}"`);
+    this.buffer.notify(text, bytes, method);
+  }
+
+  /** Answer requests the server sends to this peer. The return value (or a thrown error) is the response. */
+  handle(method: string, handler: RequestHandler): this {
+    this.handlers.set(method, handler);
+    return this;
+  }
+
+  /** Try now: skip a pending backoff wait, or replace an open link (e.g. after a network change). */
+  reconnectNow(): void {
+    if (this.currentState === 'open') this.linkLost(1000, 'reconnectNow() called', 'manual');
+    this.attemptNow();
+  }
+
+  /** Close for good: rejects everything pending with `CLOSED`. Idempotent. */
+  close(): void {
+    if (this.currentState === 'closed') return;
+    this.shutdown(new SignalError('CLOSED', 'the Peer was closed with peer.close(); create a new Peer to connect again'), 1000, 'closed by client');
+  }
+
+  private async attempt(plan: AttemptPlan): Promise<void> {
+    const generation = ++this.generation;
+    this.pending = undefined;
+    this.waitTimer = undefined;
+    this.currentUrl = plan.url;
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    // Armed before the token fetch: a hung token function must not hang the Peer either.
+    this.connectTimer = this.options.env.setTimeout(() => this.attemptFailed(generation, 'connect-timeout'), this.options.connectTimeout);
+    let token: string | undefined;
+    const source = this.options.token;
+    if (source !== undefined) {
+      try {
+        token = typeof source === 'function' ? await source() : source;
+      } catch (cause) {
+        if (generation !== this.generation) return;
+        this.emitSafe('error', new SignalError('UNREACHABLE', `the token function failed (${String(cause)}); retrying with backoff`, { cause }));
+        return this.attemptFailed(generation, 'token-failed');
+      }
+      if (generation !== this.generation) return;
+    }
+    try {
+      this.transport = this.openTransport(plan.url, {
+        onOpen: () => this.transport?.send(encodeFrame(this.hello(token))),
+        onMessage: (data) => generation === this.generation && this.receive(data),
+        onClose: (code, reason) => generation === this.generation && this.closed(code, reason),
+      });
+    } catch (cause) {
+      // e.g. a malformed URL: the WebSocket constructor throws synchronously.
+      this.emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${String(cause)}`, { cause }));
+      this.attemptFailed(generation, 'connect-failed');
+    }
+  }
+
+  private hello(token: string | undefined): object {
+    return {
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      ...(token !== undefined && { token }),
+      ...(this.peerId && this.secret && { resume: { peer: this.peerId, secret: this.secret }, ack: this.lastSeq }),
+    };
+  }
+
+  private receive(data: unknown): void {
+    this.counters.received++;
+    this.liveness.received();
+    const decoded = decodeFrame(ServerFrame, data);
+    if (!decoded.ok) return this.emitSafe('error', decoded.error);
+    const frame = decoded.frame;
+    if (frame.type === 'welcome') return this.opened(frame);
+    if (this.currentState !== 'open') return;
+    switch (frame.type) {
+      case 'response':
+        this.buffer.settle(frame.id, frame.ok ? { ok: true, data: frame.data } : { ok: false, error: new SignalError('REMOTE', `server answered "${frame.error.code}": ${frame.error.message}`, { remoteCode: frame.error.code }) });
+        return;
+      case 'notification':
+        // Resent notifications after a resume carry seqs we may have seen: deliver each once.
+        if (frame.seq !== undefined) {
+          if (frame.seq <= this.lastSeq) return;
+          this.lastSeq = frame.seq;
+        }
+        return this.emitSafe('notification', { method: frame.method, data: frame.data });
+      case 'request':
+        return void this.answer(frame, this.generation);
+      case 'pong':
+        return this.liveness.pong(frame.id);
+    }
+  }
+
+  private opened(welcome: WelcomeFrame): void {
+    if (this.currentState === 'open') return;
+    this.clearTimer('connectTimer');
+    if (welcome.peer !== this.peerId) this.lastSeq = 0;
+    this.peerId = welcome.peer;
+    this.secret = welcome.secret;
+    if (this.everOpened) this.counters.reconnects++;
+    this.everOpened = true;
+    this.schedule.opened();
+    this.stableTimer = this.options.env.setTimeout(() => this.schedule.stable(), this.options.heartbeat.interval);
+    this.setState('open');
+    this.liveness.start();
+    const transport = this.transport!;
+    this.buffer.attach((text) => transport.send(text));
+    this.emitSafe('open', { url: this.currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+  }
+
+  private async answer(frame: RequestFrame, generation: number): Promise<void> {
+    const handler = this.handlers.get(frame.method);
+    let response: object;
+    if (!handler) {
+      response = { type: 'response', id: frame.id, ok: false, error: { code: 'NOT_FOUND', message: `no handler for "${frame.method}" on this peer; register one with peer.handle()` } };
+    } else {
+      try {
+        response = { type: 'response', id: frame.id, ok: true, data: await handler(frame.data, { method: frame.method, peer: this }) };
+      } catch (error) {
+        const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'INTERNAL';
+        response = { type: 'response', id: frame.id, ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };
+      }
+    }
+    // The server's request fails when its link drops, so a response for an older link is useless.
+    if (generation !== this.generation || this.currentState !== 'open') return;
+    try {
+      const { text, bytes } = this.encodeOutbound(response, `response to "${frame.method}"`);
+      this.buffer.notify(text, bytes, frame.method);
+    } catch (error) {
+      this.emitSafe('error', error as SignalError);
+    }
+  }
+
+  private closed(code: number, reason: string): void {
+    if (isTerminalCloseCode(code)) {
+      const error = new SignalError('KICKED', `the server closed the link with terminal code ${code}${reason ? ` ("${reason}")` : ''}; not reconnecting. Check the token, protocol version or why the server removed this peer`, { closeCode: code, closeReason: reason });
+      this.emitSafe('error', error);
+      return this.shutdown(error, code, reason);
+    }
+    if (this.currentState === 'open') this.linkLost(code, reason, 'closed');
+    else this.attemptFailed(this.generation, 'connect-failed');
+  }
+
+  /** The open link is gone (closed, dead, or replaced): reconnect on the `reconnect` schedule. */
+  private linkLost(code: number, reason: string, why: RetryReason): void {
+    this.dropLink();
+    this.emitSafe('close', { code, reason, willReconnect: true });
+    this.retry(true, why);
+  }
+
+  private attemptFailed(generation: number, why: RetryReason): void {
+    if (generation !== this.generation) return;
+    this.dropLink();
+    this.retry(false, why);
+  }
+
+  private retry(dropped: boolean, why: RetryReason): void {
+    const plan = this.schedule.next(dropped);
+    if (!plan) {
+      const error = new SignalError('UNREACHABLE', `gave up after ${this.schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.options.urls.join(', ')}; check the server and network, then create a new Peer`);
+      this.emitSafe('error', error);
+      return this.shutdown(error, 1006, 'unreachable');
+    }
+    if (plan.exhausted) this.emitSafe('exhausted', { attempts: this.schedule.attemptCount - 1, urls: this.options.urls });
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    this.pending = plan;
+    this.emitSafe('reconnecting', { attempt: plan.attempt, delay: plan.delay, url: plan.url, reason: why });
+    if (this.pending !== plan) return; // a listener called close() or reconnectNow()
+    this.waitTimer = this.options.env.setTimeout(() => void this.attempt(plan), plan.delay);
+  }
+
+  /** Skip the backoff wait, if one is pending (the network came back, or reconnectNow()). */
+  private attemptNow(): void {
+    const plan = this.pending;
+    if (!plan) return;
+    this.clearTimer('waitTimer');
+    void this.attempt({ ...plan, delay: 0 });
+  }
+
+  private dropLink(): void {
+    this.generation++;
+    this.clearTimer('connectTimer');
+    this.clearTimer('stableTimer');
+    this.liveness.stop();
+    this.buffer.detach();
+    this.transport?.terminate();
+    this.transport = undefined;
+  }
+
+  private shutdown(error: SignalError, code: number, reason: string): void {
+    const wasOpen = this.currentState === 'open';
+    this.generation++;
+    this.pending = undefined;
+    for (const timer of ['waitTimer', 'connectTimer', 'stableTimer'] as const) this.clearTimer(timer);
+    this.liveness.stop();
+    this.network.stop();
+    this.transport?.close(1000, 'closed by client');
+    this.transport = undefined;
+    this.buffer.failAll(error);
+    this.setState('closed');
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    if (wasOpen || isTerminalCloseCode(code)) this.emitSafe('close', { code, reason, willReconnect: false });
+  }
+
+  private encodeOutbound(frame: object, what: string): { text: string; bytes: number } {
+    const text = encodeFrame(frame);
+    const bytes = utf8Length(text);
+    if (bytes > this.options.maxMessageBytes) {
+      throw new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over maxMessageBytes (${this.options.maxMessageBytes}); send less data per message or raise the limit on both client and server`);
+    }
+    return { text, bytes };
+  }
+
+  private closedError(what: string): SignalError {
+    return new SignalError('CLOSED', `${what} was not sent: the Peer is closed; create a new Peer`);
+  }
+
+  private setState(to: PeerState): void {
+    const from = this.currentState;
+    if (from === to) return;
+    this.currentState = to;
+    this.emitSafe('state', { from, to });
+  }
+
+  private clearTimer(name: 'waitTimer' | 'connectTimer' | 'stableTimer'): void {
+    const timer = this[name];
+    if (timer !== undefined) this.options.env.clearTimeout(timer);
+    this[name] = undefined;
+  }
+
+  /** A throwing listener must not break the Peer's bookkeeping. */
+  private emitSafe<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: Parameters<PeerEvents[E]>) => boolean)(event, ...args);
+    } catch (error) {
+      this.options.env.reportError(error);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import type { Env, TimerHandle } from './env.js';
+import { SignalError } from './errors.js';
+import type { SendBufferOptions } from './options.js';
+
+export interface RequestEntryInit {
+  id: string;
+  method: string;
+  /** The encoded request frame, without the replay mark. */
+  text: string;
+  bytes: number;
+  timeout: number;
+  signal?: AbortSignal | undefined;
+  /** Send it again after a reconnect if it was already written once. */
+  replay: boolean;
+}
+
+interface RequestEntry extends RequestEntryInit {
+  kind: 'request';
+  sent: boolean;
+  resolve(data: unknown): void;
+  reject(error: SignalError): void;
+  timer: TimerHandle;
+  onAbort: (() => void) | undefined;
+}
+
+interface NotificationEntry {
+  kind: 'notification';
+  text: string;
+  bytes: number;
+}
+
+type Entry = RequestEntry | NotificationEntry;
+
+/**
+ * Every outbound application message passes through here. While a link is attached, messages
+ * are written at once; otherwise they queue in order. Requests stay until answered and are
+ * written again (marked as replays) on the next link; notifications are forgotten once written.
+ */
+export class SendBuffer {
+  // One insertion-ordered map keeps requests and queued notifications in their original order.
+  private readonly entries = new Map<string, Entry>();
+  private heldBytes = 0;
+  private notificationSeq = 0;
+  private write: ((text: string) => void) | null = null;
+  /** Messages written to a socket so far. */
+  written = 0;
+
+  constructor(
+    private readonly limits: Required<SendBufferOptions>,
+    private readonly env: Pick<Env, 'setTimeout' | 'clearTimeout'>,
+  ) {}
+
+  get messages(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  request(init: RequestEntryInit): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (init.signal?.aborted) return reject(aborted(init.method, init.signal));
+      const full = this.checkRoom(init.bytes, `request "${init.method}"`);
+      if (full) return reject(full);
+      const entry: RequestEntry = {
+        ...init,
+        kind: 'request',
+        sent: false,
+        resolve,
+        reject,
+        timer: this.env.setTimeout(() => {
+          this.fail(entry, new SignalError('TIMEOUT', `request "${init.method}" got no response in ${init.timeout} ms; the server may be slow or unreachable (raise \`timeout\` or \`requestTimeout\` if this is expected)`));
+        }, init.timeout),
+        onAbort: undefined,
+      };
+      if (init.signal) {
+        const signal = init.signal;
+        entry.onAbort = () => this.fail(entry, aborted(init.method, signal));
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.entries.set(init.id, entry);
+      this.heldBytes += init.bytes;
+      if (this.write) this.writeRequest(entry, this.write);
+    });
+  }
+
+  /** Queue or write a notification. Throws `BUFFER_FULL` rather than dropping anything. */
+  notify(text: string, bytes: number, method: string): void {
+    if (this.write) {
+      this.write(text);
+      this.written++;
+      return;
+    }
+    const full = this.checkRoom(bytes, `notification "${method}"`);
+    if (full) throw full;
+    this.entries.set(`~${this.notificationSeq++}`, { kind: 'notification', text, bytes });
+    this.heldBytes += bytes;
+  }
+
+  /** A link opened: write everything held, in original order, and write directly from now on. */
+  attach(write: (text: string) => void): void {
+    this.write = write;
+    for (const [key, entry] of this.entries) {
+      if (entry.kind === 'request') {
+        this.writeRequest(entry, write);
+      } else {
+        this.entries.delete(key);
+        this.heldBytes -= entry.bytes;
+        write(entry.text);
+        this.written++;
+      }
+    }
+  }
+
+  /** The link dropped: queue from now on. Requests that must not be replayed fail now. */
+  detach(): void {
+    this.write = null;
+    for (const entry of this.entries.values()) {
+      if (entry.kind === 'request' && entry.sent && !entry.replay) {
+        this.fail(entry, new SignalError('NOT_REPLAYED', `request "${entry.method}" was sent, then the link dropped before a response; it was created with replay: false, so it is not sent again (it may or may not have run on the server)`));
+      }
+    }
+  }
+
+  /** Deliver a response. Unknown ids (late, duplicate, or timed-out requests) are ignored. */
+  settle(id: string, outcome: { ok: true; data: unknown } | { ok: false; error: SignalError }): boolean {
+    const entry = this.entries.get(id);
+    if (!entry || entry.kind !== 'request') return false;
+    this.remove(id, entry);
+    if (outcome.ok) entry.resolve(outcome.data);
+    else entry.reject(outcome.error);
+    return true;
+  }
+
+  /** Reject every request and drop every queued notification (terminal close). */
+  failAll(error: SignalError): void {
+    this.write = null;
+    for (const [id, entry] of this.entries) {
+      if (entry.kind === 'request') {
+        this.remove(id, entry);
+        entry.reject(error);
+      }
+    }
+    this.entries.clear();
+    this.heldBytes = 0;
+  }
+
+  private writeRequest(entry: RequestEntry, write: (text: string) => void): void {
+    // A replay carries the same id plus a mark, so the server can answer it from its cache.
+    write(entry.sent ? `${entry.text.slice(0, -1)},"replay":true}` : entry.text);
+    entry.sent = true;
+    this.written++;
+  }
+
+  private checkRoom(bytes: number, what: string): SignalError | undefined {
+    if (this.entries.size + 1 > this.limits.maxMessages || this.heldBytes + bytes > this.limits.maxBytes) {
+      return new SignalError('BUFFER_FULL', `${what} does not fit in the send buffer (${this.entries.size} messages, ${this.heldBytes} bytes held; limits ${this.limits.maxMessages} messages, ${this.limits.maxBytes} bytes); wait for the link to come back or raise sendBuffer limits`);
+    }
+    return undefined;
+  }
+
+  private fail(entry: RequestEntry, error: SignalError): void {
+    if (this.entries.get(entry.id) !== entry) return;
+    this.remove(entry.id, entry);
+    entry.reject(error);
+  }
+
+  private remove(id: string, entry: RequestEntry): void {
+    this.entries.delete(id);
+    this.heldBytes -= entry.bytes;
+    this.env.clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+  }
+}
+
+function aborted(method: string, signal: AbortSignal): SignalError {
+  return new SignalError('ABORTED', `request "${method}" was aborted by its AbortSignal; it is not sent or replayed`, { cause: signal.reason });
+}

@@ -1,0 +1,64 @@
+import type { WebSocketCtor, WebSocketLike } from '../env.js';
+import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
+
+/** A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). */
+export function webSocketTransport(WebSocket: WebSocketCtor): TransportFactory {
+  return (url, handlers) => new WebSocketTransport(new WebSocket(url), handlers);
+}
+
+class WebSocketTransport implements Transport {
+  private done = false;
+
+  constructor(
+    private readonly socket: WebSocketLike,
+    handlers: TransportHandlers,
+  ) {
+    socket.onopen = () => {
+      if (!this.done) handlers.onOpen();
+    };
+    socket.onmessage = (event) => {
+      if (!this.done) handlers.onMessage(event.data);
+    };
+    // An error is always followed by close; close alone carries the code the Peer acts on.
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (this.done) return;
+      this.done = true;
+      handlers.onClose(event.code, event.reason);
+    };
+  }
+
+  send(text: string): void {
+    if (!this.done) this.socket.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    this.detach();
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // Closing a socket that is still connecting throws in some runtimes; it is abandoned either way.
+    }
+  }
+
+  terminate(): void {
+    this.detach();
+    if (typeof this.socket.terminate === 'function') {
+      this.socket.terminate();
+    } else {
+      try {
+        this.socket.close(4999, 'stale link');
+      } catch {
+        // see close()
+      }
+    }
+  }
+
+  private detach(): void {
+    this.done = true;
+    // Keep an error listener: `ws` emits 'error' for a socket closed while connecting.
+    this.socket.onopen = null;
+    this.socket.onmessage = null;
+    this.socket.onclose = null;
+  }
+}
