@@ -1,0 +1,103 @@
+// Builds every file users install (see package.json "exports"):
+//   dist/index.mjs, dist/index.cjs       client for Node and bundlers; dependencies stay external
+//   dist/index.browser.mjs               client ESM for browsers/bundlers ("browser" condition):
+//                                        isomorphic-ws's browser file inlined, so `ws` is never reachable
+//   dist/server.mjs, dist/server.cjs     reference server, Node only
+//   dist/resignal.umd(.min).js           global `Resignal`, every runtime dependency inlined
+//   dist/{index,server}.d.ts / .d.cts    bundled type declarations (ESM and CJS flavour)
+// All JS outputs carry source maps.
+import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
+import esbuild from 'rollup-plugin-esbuild';
+
+// Start from an empty dist/, so no stale chunk or map is ever packed.
+rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const runtimeDeps = Object.keys(pkg.dependencies ?? {});
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/** True for a dependency (or a subpath like `zod/mini`) or a Node builtin. */
+const isDependency = (deps) => (id) => builtins.has(id) || deps.some((dep) => id === dep || id.startsWith(`${dep}/`));
+
+// Modern syntax only: every browser with WebSocket + AbortSignal + Error cause (2021+) and Node 20.
+const TARGET = 'es2022';
+const ts = () => esbuild({ target: TARGET, tsconfig: 'tsconfig.json', sourceMap: true });
+
+const banner = `/*! ${pkg.name} v${pkg.version} | ${pkg.license} License */`;
+
+/** Fails the build if `ws` (Node's WebSocket server/client) ends up inside a browser bundle. */
+const forbidWs = () => ({
+  name: 'forbid-ws',
+  resolveId(source, importer) {
+    if (source === 'ws' || source.startsWith('ws/')) {
+      this.error(`"${source}" (imported by ${importer}) must never reach a browser bundle`);
+    }
+    return null;
+  },
+});
+
+/** zod's own sources trip two harmless warnings (comment placement next to @__PURE__, an internal import cycle). */
+const onwarn = (warning, warn) => {
+  const inZod = (id) => typeof id === 'string' && id.includes('/node_modules/zod/');
+  if (warning.code === 'INVALID_ANNOTATION' && inZod(warning.id)) return;
+  if (warning.code === 'CIRCULAR_DEPENDENCY' && (warning.ids ?? []).every(inZod)) return;
+  warn(warning);
+};
+
+const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'], preferBuiltins: false });
+
+export default [
+  // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
+  {
+    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
+    external: isDependency(runtimeDeps),
+    plugins: [ts()],
+    output: [
+      { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs', sourcemap: true, banner },
+      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', sourcemap: true, banner, exports: 'named', interop: 'auto' },
+    ],
+  },
+
+  // Browser ESM: bare imports of eventemitter3 / nanoid / zod stay for the app's bundler or import map.
+  {
+    input: 'src/index.ts',
+    onwarn,
+    external: isDependency(runtimeDeps.filter((dep) => dep !== 'isomorphic-ws' && dep !== 'ws')),
+    plugins: [forbidWs(), browserResolve(), ts()],
+    output: { file: 'dist/index.browser.mjs', format: 'es', sourcemap: true, banner },
+  },
+
+  // Script tag: everything inlined, browser WebSocket.
+  {
+    input: 'src/index.ts',
+    onwarn,
+    plugins: [forbidWs(), browserResolve(), commonjs(), ts()],
+    output: [
+      { file: 'dist/resignal.umd.js', format: 'umd', name: 'Resignal', sourcemap: true, banner, exports: 'named' },
+      {
+        file: 'dist/resignal.umd.min.js',
+        format: 'umd',
+        name: 'Resignal',
+        sourcemap: true,
+        banner,
+        exports: 'named',
+        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+      },
+    ],
+  },
+
+  // Types: one self-contained declaration file per entry, as .d.ts (import) and .d.cts (require).
+  ...['index', 'server'].flatMap((name) =>
+    ['d.ts', 'd.cts'].map((ext) => ({
+      input: name === 'index' ? 'src/index.ts' : 'src/server/index.ts',
+      external: isDependency(runtimeDeps),
+      plugins: [dts({ tsconfig: 'tsconfig.json' })],
+      output: { file: `dist/${name}.${ext}`, format: 'es' },
+    })),
+  ),
+];
