@@ -1,0 +1,212 @@
+import type { IncomingMessage } from 'node:http';
+import { nanoid } from 'nanoid';
+import type { RawData, WebSocket } from 'ws';
+import { SignalError } from '../errors.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { decodeFrame, encodeFrame } from '../protocol/codec.js';
+import { PROTOCOL_VERSION, type HelloFrame, type ResponseFrame } from '../protocol/frames.js';
+import { ClientFrameByType } from './frames.js';
+import { Link } from './link.js';
+import type { NormalizedOptions } from './options.js';
+import { messageOf } from './responses.js';
+import { serveRequest } from './serve.js';
+import { Session } from './session.js';
+import type { RequestHandler, SignalingServerEvents } from './types.js';
+
+export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
+  event: E,
+  payload: Parameters<SignalingServerEvents[E]>[0],
+) => void;
+
+const INTERNAL_ERROR = 1011;
+/** The protocol has no code for "idle"; a normal close makes the client reconnect. */
+const IDLE = 1000;
+
+/**
+ * Sockets and sessions: the handshake, frame dispatch and every close. Knows nothing
+ * about HTTP or listening; SignalingServer feeds it accepted sockets.
+ */
+export class Hub {
+  readonly sessions = new Map<string, Session>();
+  readonly links = new Set<Link>();
+  readonly handlers = new Map<string, RequestHandler>();
+  /** False once the server shuts down: sessions then end instead of waiting for a resume. */
+  running = true;
+
+  constructor(
+    private readonly options: NormalizedOptions,
+    private readonly fire: Fire,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  accept(ws: WebSocket, req: IncomingMessage): void {
+    const link = new Link(ws, req, Date.now());
+    this.links.add(link);
+    const { helloTimeout } = this.options;
+    link.helloTimer = setTimeout(() => {
+      this.drop(link, CloseCode.HELLO_TIMEOUT, `not welcomed within ${helloTimeout} ms of connecting (send hello first)`);
+    }, helloTimeout);
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.receive(link, data, isBinary);
+      } catch (error) {
+        this.fail(link, error); // a bug here must cost one socket, not the process
+      }
+    });
+    ws.on('close', (code, reason) => {
+      this.links.delete(link);
+      if (link.state !== 'closed') this.detach(link, code, reason.toString());
+      link.released();
+    });
+    // ws reports bad frames (too large, bad UTF-8) here, then closes the socket itself.
+    ws.on('error', () => {});
+  }
+
+  /** Close a socket on the server's initiative; its session's bookkeeping happens now. */
+  drop(link: Link, code: number, reason: string): void {
+    if (link.state === 'closed') return;
+    link.close(code, reason);
+    this.detach(link, code, reason);
+  }
+
+  endSession(session: Session): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    session.cancelExpiry();
+    this.fire('session-end', { peerId: session.id });
+  }
+
+  /** Close welcomed sockets that have sent nothing for `idleTimeout`. */
+  closeIdle(now: number): void {
+    const { idleTimeout } = this.options;
+    for (const link of this.links) {
+      if (link.state === 'open' && now - link.lastSeen >= idleTimeout) {
+        this.drop(link, IDLE, `idle: no frame received for ${idleTimeout} ms`);
+      }
+    }
+  }
+
+  private receive(link: Link, data: RawData, isBinary: boolean): void {
+    if (link.state === 'closed') return;
+    const now = Date.now();
+    link.lastSeen = now;
+    const { rateLimit } = this.options;
+    if (rateLimit !== false && !link.hit(now, rateLimit)) {
+      const reason = `rate limited: more than ${rateLimit.messages} frames in ${rateLimit.perMs} ms`;
+      return this.drop(link, CloseCode.RATE_LIMITED, reason);
+    }
+    // decodeFrame turns a binary frame (a Buffer, not a string) into a BAD_MESSAGE too.
+    const decoded = decodeFrame(ClientFrameByType, isBinary ? data : data.toString());
+    if (!decoded.ok) return this.protocolError(link, decoded.error.message);
+    const frame = decoded.frame;
+    const session = link.session;
+    if (link.state !== 'open' || session === undefined) {
+      if (link.state === 'hello' && frame.type === 'hello') {
+        this.greet(link, frame).catch((error: unknown) => this.fail(link, error));
+        return;
+      }
+      const expected = link.state === 'hello' ? 'expected "hello" as the first frame' : 'sent before "welcome"';
+      return this.protocolError(link, `received "${frame.type}": ${expected}`);
+    }
+    switch (frame.type) {
+      case 'request':
+        return serveRequest(session, link, frame, now, this.handlers.get(frame.method), this.onHandlerFailure);
+      case 'response':
+        return this.settle(link, frame);
+      case 'ping':
+        if (frame.ack !== undefined) session.outbox.ack(frame.ack);
+        return link.send(`{"type":"pong","id":${frame.id}}`);
+      case 'notification':
+        return this.fire('notification', { peerId: session.id, method: frame.method, data: frame.data });
+      case 'hello':
+        return this.protocolError(link, 'received a second "hello" on a welcomed socket');
+    }
+  }
+
+  /** Check the version, authenticate, then attach the socket to a new or resumed session. */
+  private async greet(link: Link, hello: HelloFrame): Promise<void> {
+    if (hello.version !== PROTOCOL_VERSION) {
+      const reason = `protocol version ${hello.version} is not supported; this server speaks ${PROTOCOL_VERSION}`;
+      return this.drop(link, CloseCode.UNSUPPORTED_VERSION, reason);
+    }
+    const { authenticate } = this.options;
+    if (authenticate !== undefined) {
+      link.state = 'auth';
+      let verdict: boolean | string;
+      try {
+        verdict = await authenticate(hello, link.req);
+      } catch (error) {
+        verdict = messageOf(error);
+      }
+      if (link.state !== 'auth') return; // closed meanwhile: hello timeout, shutdown
+      if (verdict !== true) {
+        const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'unauthorized';
+        return this.drop(link, CloseCode.UNAUTHORIZED, reason);
+      }
+    }
+    this.open(link, hello);
+  }
+
+  private open(link: Link, hello: HelloFrame): void {
+    clearTimeout(link.helloTimer);
+    const resume = hello.resume;
+    const found = resume === undefined ? undefined : this.sessions.get(resume.peer);
+    const resumed = found !== undefined && found.ownedBy(resume!.secret);
+    let session: Session;
+    if (resumed) {
+      session = found;
+      if (session.link !== undefined) this.drop(session.link, CloseCode.REPLACED, 'session resumed on another socket');
+      session.cancelExpiry();
+      if (hello.ack !== undefined) session.outbox.ack(hello.ack);
+    } else {
+      // An unknown or mismatched resume silently starts a new session (PROTOCOL.md).
+      session = new Session(nanoid(), nanoid(), this.options);
+      this.sessions.set(session.id, session);
+    }
+    link.state = 'open';
+    link.session = session;
+    session.link = link;
+    const { id: peer, secret } = session;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed }));
+    for (const text of session.outbox.pending()) link.send(text);
+    this.fire('connection', { peerId: peer, resumed });
+  }
+
+  /** A response to a `server.request()`. Unknown ids (already timed out) are ignored. */
+  private settle(link: Link, frame: ResponseFrame): void {
+    const pending = link.pending.get(frame.id);
+    if (pending === undefined) return;
+    link.pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.ok) return pending.resolve(frame.data);
+    const { code, message } = frame.error;
+    const text = `peer answered "${pending.method}" with ${code}: ${message}`;
+    pending.reject(new SignalError('REMOTE', text, { remoteCode: code }));
+  }
+
+  /** The socket is gone: fail its server requests and start its session's expiry. */
+  private detach(link: Link, code: number, reason: string): void {
+    link.state = 'closed';
+    link.failPending(new SignalError('CLOSED', `the link closed (${code}) before the response`, { closeCode: code }));
+    const session = link.session;
+    if (session === undefined || session.link !== link) return;
+    session.link = undefined;
+    if (this.running) session.expireIn(this.options.sessionTtl, () => this.endSession(session));
+    this.fire('disconnect', { peerId: session.id, code, reason });
+  }
+
+  private protocolError(link: Link, message: string): void {
+    this.fire('warning', { code: 'PROTOCOL_ERROR', message, peerId: link.session?.id });
+    this.drop(link, CloseCode.PROTOCOL_ERROR, message);
+  }
+
+  private fail(link: Link, error: unknown): void {
+    this.report(error);
+    this.drop(link, INTERNAL_ERROR, 'internal server error');
+  }
+
+  private readonly onHandlerFailure = (session: Session, method: string, error: unknown): void => {
+    const message = `handler of "${method}" threw: ${messageOf(error)}`;
+    this.fire('warning', { code: 'HANDLER_FAILED', message, peerId: session.id, cause: error });
+  };
+}

@@ -1,0 +1,16 @@
+/** resignal/server: the Node reference server of the resignal protocol (PROTOCOL.md). */
+export { SignalingServer } from './server.js';
+export type { Authenticate, RateLimit, SignalingServerOptions } from './options.js';
+export type {
+  ConnectionEvent,
+  DisconnectEvent,
+  ErrorEvent,
+  HandlerContext,
+  NotificationEvent,
+  RequestHandler,
+  RequestOptions,
+  SessionEndEvent,
+  SignalingServerEvents,
+  WarningCode,
+  WarningEvent,
+} from './types.js';

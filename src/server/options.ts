@@ -1,0 +1,156 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { HelloFrame } from '../protocol/frames.js';
+
+/**
+ * Decides whether a `hello` may open a session. Return `true` to accept. Return `false`,
+ * a string (used as the close reason) or throw (its message is the reason) to refuse:
+ * the socket is closed with 4001.
+ */
+export type Authenticate = (
+  hello: HelloFrame,
+  req: IncomingMessage,
+) => boolean | string | Promise<boolean | string>;
+
+export interface RateLimit {
+  /** Frames a socket may send per window. */
+  messages: number;
+  /** Window length in milliseconds. */
+  perMs: number;
+}
+
+export interface SignalingServerOptions {
+  /**
+   * Port to listen on; 0 picks a free one (read it from `server.port` after `listen()`).
+   * Ignored when `server` is given.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to bind. Ignored when `server` is given.
+   * @default undefined (every interface)
+   */
+  host?: string;
+  /**
+   * Only upgrade requests for this path are accepted; others get HTTP 400.
+   * @default undefined (any path)
+   */
+  path?: string;
+  /**
+   * An existing HTTP(S) server to attach to instead of listening on `port`. The caller
+   * owns it: `listen()` does not start it and `close()` does not stop it.
+   * @default undefined
+   */
+  server?: HttpServer;
+  /**
+   * Largest frame a client may send, in bytes. Larger frames close the socket with 1009.
+   * @default 65_536
+   */
+  maxPayload?: number;
+  /**
+   * How long a session outlives its socket, in ms, waiting for a `hello` that resumes it.
+   * @default 30_000
+   */
+  sessionTtl?: number;
+  /**
+   * How long an answered request id is remembered per session, in ms, so a replay gets
+   * the cached response instead of running the handler again.
+   * @default 60_000
+   */
+  dedupeWindow?: number;
+  /**
+   * Most answered request ids remembered per session; the oldest are forgotten first.
+   * @default 1_000
+   */
+  dedupeLimit?: number;
+  /**
+   * A socket that has not been welcomed this long after connecting (no `hello`, or
+   * `authenticate` still running) is closed with 4500, in ms.
+   * @default 10_000
+   */
+  helloTimeout?: number;
+  /**
+   * A welcomed socket that sends nothing for this long is closed with 1000, in ms.
+   * 0 disables the check. Checked on one server-wide timer, so a close may come up to
+   * a quarter of this (at most 5 s) late.
+   * @default 60_000
+   */
+  idleTimeout?: number;
+  /**
+   * Default timeout of `server.request()`, in ms.
+   * @default 10_000
+   */
+  requestTimeout?: number;
+  /**
+   * Unacknowledged notifications kept per session for resends after a resume. On
+   * overflow the oldest is dropped and a `warning` is emitted.
+   * @default 1_000
+   */
+  maxBufferedNotifications?: number;
+  /**
+   * Frames a socket may send per window (a fixed window, counted from the first frame
+   * of each window); exceeding it closes the socket with 4004. `false` disables it.
+   * @default { messages: 200, perMs: 1_000 }
+   */
+  rateLimit?: RateLimit | false;
+  /**
+   * Called with every `hello` (new sessions and resumes) before `welcome` is sent.
+   * @default undefined (everyone is accepted)
+   */
+  authenticate?: Authenticate;
+}
+
+export interface NormalizedOptions {
+  port: number;
+  host: string | undefined;
+  path: string | undefined;
+  server: HttpServer | undefined;
+  maxPayload: number;
+  sessionTtl: number;
+  dedupeWindow: number;
+  dedupeLimit: number;
+  helloTimeout: number;
+  idleTimeout: number;
+  requestTimeout: number;
+  maxBufferedNotifications: number;
+  rateLimit: RateLimit | false;
+  authenticate: Authenticate | undefined;
+}
+
+/** Fill in defaults and reject values that would make the server misbehave silently. */
+export function normalizeOptions(options: SignalingServerOptions = {}): NormalizedOptions {
+  const rateLimit = options.rateLimit ?? { messages: 200, perMs: 1_000 };
+  if (rateLimit !== false) {
+    positive('rateLimit.messages', rateLimit.messages);
+    positive('rateLimit.perMs', rateLimit.perMs);
+  }
+  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
+    throw new TypeError('SignalingServer: option "authenticate" must be a function');
+  }
+  return {
+    port: integer('port', options.port ?? 0, 0),
+    host: options.host,
+    path: options.path,
+    server: options.server,
+    maxPayload: positive('maxPayload', options.maxPayload ?? 64 * 1024),
+    sessionTtl: integer('sessionTtl', options.sessionTtl ?? 30_000, 0),
+    dedupeWindow: positive('dedupeWindow', options.dedupeWindow ?? 60_000),
+    dedupeLimit: positive('dedupeLimit', options.dedupeLimit ?? 1_000),
+    helloTimeout: positive('helloTimeout', options.helloTimeout ?? 10_000),
+    idleTimeout: integer('idleTimeout', options.idleTimeout ?? 60_000, 0),
+    requestTimeout: positive('requestTimeout', options.requestTimeout ?? 10_000),
+    maxBufferedNotifications: positive('maxBufferedNotifications', options.maxBufferedNotifications ?? 1_000),
+    rateLimit,
+    authenticate: options.authenticate,
+  };
+}
+
+function positive(name: string, value: number): number {
+  return integer(name, value, 1);
+}
+
+function integer(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`SignalingServer: option "${name}" must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}

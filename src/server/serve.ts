@@ -1,0 +1,60 @@
+import type { RequestFrame } from '../protocol/frames.js';
+import type { Link } from './link.js';
+import { codeOf, errorFrame, failureFrame, successFrame } from './responses.js';
+import type { Session } from './session.js';
+import type { RequestHandler } from './types.js';
+
+/** Told about handler throws that carry no code of their own, i.e. probable bugs. */
+export type OnHandlerFailure = (session: Session, method: string, error: unknown) => void;
+
+/**
+ * Answer a client request, running its handler at most once per (session, id)
+ * (PROTOCOL.md, "Replay and exactly-once"). The hot path is one map lookup, the handler
+ * call and one JSON.stringify; no timer, no extra promise when the handler is sync.
+ */
+export function serveRequest(
+  session: Session,
+  link: Link,
+  frame: RequestFrame,
+  now: number,
+  handler: RequestHandler | undefined,
+  onFailure: OnHandlerFailure,
+): void {
+  const { id, method } = frame;
+  const seen = session.dedupe.get(id, now);
+  if (seen !== undefined) {
+    // Still running: its answer goes to whichever socket holds the session when it ends,
+    // so a replay on a new socket gets exactly one response.
+    if (seen.response !== undefined) link.send(seen.response);
+    return;
+  }
+  if (handler === undefined) {
+    link.send(errorFrame(id, 'NOT_FOUND', `no handler for method "${method}"`));
+    return;
+  }
+  session.dedupe.start(id, now);
+  const fail = (error: unknown): void => {
+    if (codeOf(error) === undefined) onFailure(session, method, error);
+    answer(session, id, failureFrame(id, error));
+  };
+  let result: unknown;
+  try {
+    result = handler(frame.data, { peerId: session.id, method, replay: frame.replay === true });
+  } catch (error) {
+    return fail(error);
+  }
+  if (isThenable(result)) {
+    result.then((data) => answer(session, id, successFrame(id, data)), fail);
+  } else {
+    answer(session, id, successFrame(id, result));
+  }
+}
+
+function answer(session: Session, id: string, response: string): void {
+  session.dedupe.finish(id, response, Date.now());
+  session.link?.send(response);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

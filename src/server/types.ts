@@ -1,0 +1,68 @@
+/** What a request handler learns about the request besides its data. */
+export interface HandlerContext {
+  /** The session's peer id. */
+  peerId: string;
+  method: string;
+  /** True when the client sent this request again after a reconnect. */
+  replay: boolean;
+}
+
+/**
+ * Answers one request method. The returned value (or resolved promise) is the response
+ * data. A throw becomes an error response: `error.code` if it is a string, else
+ * `INTERNAL`, with `error.message`.
+ */
+export type RequestHandler = (data: unknown, ctx: HandlerContext) => unknown;
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the response. Defaults to the server's `requestTimeout`. */
+  timeout?: number;
+}
+
+export interface ConnectionEvent {
+  peerId: string;
+  /** True when the `hello` resumed an existing session. */
+  resumed: boolean;
+}
+
+export interface DisconnectEvent {
+  peerId: string;
+  /** The close code, sent by the server or received from the client. */
+  code: number;
+  reason: string;
+}
+
+export interface SessionEndEvent {
+  peerId: string;
+}
+
+export interface NotificationEvent {
+  peerId: string;
+  method: string;
+  data: unknown;
+}
+
+export type WarningCode = 'PROTOCOL_ERROR' | 'NOTIFICATIONS_DROPPED' | 'HANDLER_FAILED';
+
+/** Something went wrong that the server handled by itself; worth logging. */
+export interface WarningEvent {
+  code: WarningCode;
+  message: string;
+  /** The peer concerned, when it has a session. */
+  peerId?: string | undefined;
+  cause?: unknown;
+}
+
+/** The server could not do its job: a listen error, or an event listener that threw. */
+export interface ErrorEvent {
+  error: unknown;
+}
+
+export interface SignalingServerEvents {
+  connection: (event: ConnectionEvent) => void;
+  disconnect: (event: DisconnectEvent) => void;
+  'session-end': (event: SessionEndEvent) => void;
+  notification: (event: NotificationEvent) => void;
+  warning: (event: WarningEvent) => void;
+  error: (event: ErrorEvent) => void;
+}
