@@ -17,6 +17,8 @@ export const CloseCode = {
   HELLO_TIMEOUT: 4500,
   /** The same session was resumed on another socket; this one is obsolete. Not terminal. */
   REPLACED: 4501,
+  /** The client sent nothing for the server's idle timeout. Not terminal. */
+  IDLE_TIMEOUT: 4502,
   /** The server is shutting down or restarting. Not terminal. */
   GOING_AWAY: 1001,
 } as const;

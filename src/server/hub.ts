@@ -4,8 +4,7 @@ import type { RawData, WebSocket } from 'ws';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { PROTOCOL_VERSION, type HelloFrame, type ResponseFrame } from '../protocol/frames.js';
-import { ClientFrameByType } from './frames.js';
+import { ClientFrame, PROTOCOL_VERSION, type HelloFrame, type ResponseFrame } from '../protocol/frames.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { messageOf } from './responses.js';
@@ -19,8 +18,6 @@ export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
 ) => void;
 
 const INTERNAL_ERROR = 1011;
-/** The protocol has no code for "idle"; a normal close makes the client reconnect. */
-const IDLE = 1000;
 
 /**
  * Sockets and sessions: the handshake, frame dispatch and every close. Knows nothing
@@ -81,7 +78,7 @@ export class Hub {
     const { idleTimeout } = this.options;
     for (const link of this.links) {
       if (link.state === 'open' && now - link.lastSeen >= idleTimeout) {
-        this.drop(link, IDLE, `idle: no frame received for ${idleTimeout} ms`);
+        this.drop(link, CloseCode.IDLE_TIMEOUT, `idle: no frame received for ${idleTimeout} ms`);
       }
     }
   }
@@ -96,7 +93,7 @@ export class Hub {
       return this.drop(link, CloseCode.RATE_LIMITED, reason);
     }
     // decodeFrame turns a binary frame (a Buffer, not a string) into a BAD_MESSAGE too.
-    const decoded = decodeFrame(ClientFrameByType, isBinary ? data : data.toString());
+    const decoded = decodeFrame(ClientFrame, isBinary ? data : data.toString());
     if (!decoded.ok) return this.protocolError(link, decoded.error.message);
     const frame = decoded.frame;
     const session = link.session;

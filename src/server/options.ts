@@ -89,7 +89,9 @@ export interface SignalingServerOptions {
   /**
    * Frames a socket may send per window (a fixed window, counted from the first frame
    * of each window); exceeding it closes the socket with 4004. `false` disables it.
-   * @default { messages: 200, perMs: 1_000 }
+   * The default sits above the client's default send buffer (1,000 messages), so a
+   * client replaying a full buffer after a reconnect is never mistaken for a flood.
+   * @default { messages: 2_000, perMs: 1_000 }
    */
   rateLimit?: RateLimit | false;
   /**
@@ -118,7 +120,7 @@ export interface NormalizedOptions {
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
 export function normalizeOptions(options: SignalingServerOptions = {}): NormalizedOptions {
-  const rateLimit = options.rateLimit ?? { messages: 200, perMs: 1_000 };
+  const rateLimit = options.rateLimit ?? { messages: 2_000, perMs: 1_000 };
   if (rateLimit !== false) {
     positive('rateLimit.messages', rateLimit.messages);
     positive('rateLimit.perMs', rateLimit.perMs);

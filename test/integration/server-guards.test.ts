@@ -144,7 +144,7 @@ describe('SignalingServer limits and timeouts', () => {
     const { server, connect } = await start({ idleTimeout: 40 });
     const client = await connect();
     const { peer } = await client.hello();
-    expect((await client.closed).code).toBe(1000);
+    expect((await client.closed).code).toBe(4502);
     expect(server.peers()).toEqual([peer]);
   });
 });
