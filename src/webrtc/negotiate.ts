@@ -1,0 +1,213 @@
+// WebRTC negotiation over a resignal room, with the "perfect negotiation" pattern
+// (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example): either side may start a
+// (re)negotiation at any time; when both offer at once, the polite side yields and the
+// impolite side ignores the other offer. Only lib.dom *types* are used: the
+// RTCPeerConnection is passed in, so this file never reaches for a browser global.
+
+/** A signal exchanged with the other side: `{ rtc: 'description', ... }` or `{ rtc: 'candidate', ... }`. */
+export type RtcSignal =
+  | { rtc: 'description'; description: RTCSessionDescriptionInit }
+  | { rtc: 'candidate'; candidate: RTCIceCandidateInit };
+
+export interface SignalEventLike {
+  from: string;
+  data: unknown;
+}
+
+/** The parts of a resignal `Room` that `negotiate()` uses. */
+export interface NegotiationRoom {
+  signal(to: string, data: unknown): Promise<unknown>;
+  on(event: 'signal', listener: (event: SignalEventLike) => void): unknown;
+  on(event: 'rejoined', listener: () => void): unknown;
+  off(event: 'signal', listener: (event: SignalEventLike) => void): unknown;
+  off(event: 'rejoined', listener: () => void): unknown;
+}
+
+/** Something that fires `open` after every (re)connect of the signaling link: a resignal `Peer`. */
+export interface SignalingLink {
+  on(event: 'open', listener: () => void): unknown;
+  off(event: 'open', listener: () => void): unknown;
+}
+
+export interface NegotiateOptions {
+  /**
+   * This side's peer id (`peer.id`). The side with the smaller id is polite. Ids survive
+   * reconnects, so the roles never flip in the middle of a call.
+   */
+  localId?: string;
+  /** Set the role yourself instead of deriving it from `localId`. */
+  polite?: boolean;
+  /** Checked after every reconnect: if ICE is down by then, it is restarted. @default undefined */
+  link?: SignalingLink;
+  /**
+   * Restart ICE when the connection stays `disconnected` this long (ms). `failed` always
+   * restarts at once. 0 waits for `failed` (about 17 s after the path died in Chromium).
+   * @default 5000
+   */
+  disconnectedTimeout?: number;
+  /** Errors from the PeerConnection or from sending signals. @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+export interface Negotiation {
+  /** True when this side yields (rolls back its own offer) in an offer collision. */
+  readonly polite: boolean;
+  /** Start an ICE restart now, e.g. after the app saw the network change. */
+  restartIce(): void;
+  /** Remove every listener `negotiate()` added. The PeerConnection itself stays open. Idempotent. */
+  close(): void;
+}
+
+/** True for the side that yields in a collision: the one with the smaller id. */
+export function isPolite(localId: string, remoteId: string): boolean {
+  if (localId === remoteId) throw new TypeError(`resignal: negotiate() needs two different peer ids, got "${localId}" twice`);
+  return localId < remoteId;
+}
+
+/** The `RtcSignal` inside a room signal, or undefined when it is some other app message. */
+export function parseRtcSignal(data: unknown): RtcSignal | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const signal = data as { rtc?: unknown; description?: unknown; candidate?: unknown };
+  if (signal.rtc === 'description') {
+    const d = signal.description as { type?: unknown; sdp?: unknown } | null;
+    const types: readonly unknown[] = ['offer', 'answer', 'pranswer', 'rollback'];
+    if (typeof d !== 'object' || d === null || !types.includes(d.type) || (d.sdp !== undefined && typeof d.sdp !== 'string')) return undefined;
+    return { rtc: 'description', description: { type: d.type as RTCSdpType, ...(d.sdp !== undefined && { sdp: d.sdp as string }) } };
+  }
+  if (signal.rtc === 'candidate') {
+    const c = signal.candidate as { candidate?: unknown } | null;
+    if (typeof c !== 'object' || c === null || typeof c.candidate !== 'string') return undefined;
+    return { rtc: 'candidate', candidate: c as RTCIceCandidateInit };
+  }
+  return undefined;
+}
+
+/**
+ * Negotiate `pc` with `remoteId` through `room`: sends offers, answers and trickled ICE
+ * candidates as room signals, applies the ones `remoteId` sends, resolves offer collisions,
+ * and restarts ICE when the connection fails. Add tracks and data channels to `pc` whenever
+ * you like; each change is negotiated. Call it right after creating `pc`, on both sides.
+ */
+export function negotiate(
+  pc: RTCPeerConnection,
+  room: NegotiationRoom,
+  remoteId: string,
+  options: NegotiateOptions = {},
+): Negotiation {
+  const polite = options.polite ?? (options.localId !== undefined ? isPolite(options.localId, remoteId) : undefined);
+  if (polite === undefined) throw new TypeError('resignal: negotiate() needs `localId` (your peer.id) or `polite` in its options');
+  const disconnectedTimeout = options.disconnectedTimeout ?? 5000;
+  const report = options.onError ?? ((error: unknown) => console.error('resignal negotiate:', error));
+
+  let makingOffer = false;
+  let ignoreOffer = false;
+  let closed = false;
+  let inbox: Promise<void> = Promise.resolve();
+  let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const send = (signal: RtcSignal): void => {
+    if (!closed) room.signal(remoteId, signal).catch(report);
+  };
+  const sendDescription = (): void => {
+    const d = pc.localDescription;
+    if (d) send({ rtc: 'description', description: { type: d.type, sdp: d.sdp } });
+  };
+
+  const onNegotiationNeeded = async (): Promise<void> => {
+    try {
+      makingOffer = true;
+      await pc.setLocalDescription();
+      // A colliding remote offer may have rolled ours back already; then there is nothing to send.
+      if (pc.signalingState === 'have-local-offer') sendDescription();
+    } catch (error) {
+      report(error);
+    } finally {
+      makingOffer = false;
+    }
+  };
+
+  const onIceCandidate = (event: RTCPeerConnectionIceEvent): void => {
+    // A null candidate only means "gathering finished"; the other side does not need it.
+    if (event.candidate) send({ rtc: 'candidate', candidate: event.candidate.toJSON() });
+  };
+
+  const apply = async (signal: RtcSignal): Promise<void> => {
+    if (signal.rtc === 'candidate') {
+      try {
+        await pc.addIceCandidate(signal.candidate);
+      } catch (error) {
+        // Candidates of an offer we ignored have no matching description here.
+        if (!ignoreOffer) throw error;
+      }
+      return;
+    }
+    const { description } = signal;
+    const collision = description.type === 'offer' && (makingOffer || pc.signalingState !== 'stable');
+    ignoreOffer = !polite && collision;
+    if (ignoreOffer) return; // ours wins; the polite side answers it
+    // An answer to an offer already answered (e.g. the offer was sent again after a rejoin).
+    if (description.type === 'answer' && pc.signalingState === 'stable') return;
+    // A colliding offer rolls our own offer back implicitly.
+    await pc.setRemoteDescription(description);
+    if (description.type === 'offer') {
+      await pc.setLocalDescription();
+      sendDescription();
+    }
+  };
+
+  const onSignal = ({ from, data }: SignalEventLike): void => {
+    if (closed || from !== remoteId) return;
+    const signal = parseRtcSignal(data);
+    if (!signal) return; // an app signal; not ours
+    // One at a time, so each decision sees the state the previous one left.
+    inbox = inbox.then(() => (closed ? undefined : apply(signal))).catch(report);
+  };
+
+  const restartIce = (): void => {
+    if (!closed && pc.signalingState !== 'closed') pc.restartIce(); // fires negotiationneeded
+  };
+
+  const onIceStateChange = (): void => {
+    clearTimeout(disconnectedTimer);
+    const state = pc.iceConnectionState;
+    if (state === 'failed') restartIce();
+    else if (state === 'disconnected' && disconnectedTimeout > 0) {
+      disconnectedTimer = setTimeout(() => pc.iceConnectionState === 'disconnected' && restartIce(), disconnectedTimeout);
+    }
+  };
+
+  /** The signaling link is back: ICE that broke meanwhile could not be restarted until now. */
+  const onLinkOpen = (): void => {
+    const state = pc.iceConnectionState;
+    if (state === 'failed' || state === 'disconnected') restartIce();
+  };
+
+  /** The server lost its state and we joined again: an offer in flight may be gone, so send it again. */
+  const onRejoined = (): void => {
+    if (pc.signalingState === 'have-local-offer' && !makingOffer) sendDescription();
+    onLinkOpen();
+  };
+
+  pc.addEventListener('negotiationneeded', onNegotiationNeeded);
+  pc.addEventListener('icecandidate', onIceCandidate);
+  pc.addEventListener('iceconnectionstatechange', onIceStateChange);
+  room.on('signal', onSignal);
+  room.on('rejoined', onRejoined);
+  options.link?.on('open', onLinkOpen);
+
+  return {
+    polite,
+    restartIce,
+    close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(disconnectedTimer);
+      pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
+      pc.removeEventListener('icecandidate', onIceCandidate);
+      pc.removeEventListener('iceconnectionstatechange', onIceStateChange);
+      room.off('signal', onSignal);
+      room.off('rejoined', onRejoined);
+      options.link?.off('open', onLinkOpen);
+    },
+  };
+}

@@ -1,0 +1,252 @@
+// negotiate() against a small fake RTCPeerConnection that keeps the signaling state
+// machine (offers, answers, implicit rollback, an operations chain) and nothing else.
+// The real thing is tested in Chromium: test/browser/call.test.ts.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isPolite, negotiate, parseRtcSignal, type NegotiationRoom, type SignalEventLike } from '../../src/webrtc/negotiate.js';
+
+type Desc = { type: RTCSdpType; sdp?: string };
+let offers = 0;
+
+class FakePc extends EventTarget {
+  signalingState: RTCSignalingState = 'stable';
+  iceConnectionState: RTCIceConnectionState = 'new';
+  localDescription: Desc | null = null;
+  remoteDescription: Desc | null = null;
+  restarts = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private busy = 0;
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  private op<T>(fn: () => T): Promise<T> {
+    this.busy++;
+    const run = this.chain.then(async () => {
+      await new Promise((r) => setTimeout(r, 1)); // real PCs take time: lets the other side race us
+      return fn();
+    });
+    this.chain = run.catch(() => {}).finally(() => this.busy--);
+    return run;
+  }
+
+  setLocalDescription(d?: Desc): Promise<void> {
+    const done = this.op(() => {
+      if (d?.type === 'rollback') return void (this.signalingState = 'stable');
+      if (this.signalingState === 'have-remote-offer') {
+        this.localDescription = { type: 'answer', sdp: `answer by ${this.name}` };
+        this.signalingState = 'stable';
+      } else {
+        this.localDescription = { type: 'offer', sdp: `offer ${++offers} by ${this.name}` };
+        this.signalingState = 'have-local-offer';
+      }
+    });
+    // Like a browser, start gathering once a description is set: candidates follow it.
+    void done.then(() => setTimeout(() => this.gather(`cand-${this.name}`), 0), () => {});
+    return done;
+  }
+
+  setRemoteDescription(d: Desc): Promise<void> {
+    return this.op(() => {
+      if (d.type === 'offer') {
+        this.signalingState = 'have-remote-offer'; // an own offer is rolled back implicitly
+      } else {
+        if (this.signalingState !== 'have-local-offer') throw new DOMException(`answer in ${this.signalingState}`, 'InvalidStateError');
+        this.signalingState = 'stable';
+      }
+      this.remoteDescription = d;
+    });
+  }
+
+  addIceCandidate(c: RTCIceCandidateInit): Promise<void> {
+    return this.op(() => {
+      if (!this.remoteDescription) {
+        throw new DOMException(`no remote description for ${c.candidate}`, 'InvalidStateError');
+      }
+    });
+  }
+
+  restartIce(): void {
+    this.restarts++;
+  }
+
+  /** What the browser does after addTrack/createDataChannel (only when stable and idle). */
+  needNegotiation(): void {
+    if (this.signalingState === 'stable' && this.busy === 0) this.dispatchEvent(new Event('negotiationneeded'));
+  }
+
+  gather(candidate: string): void {
+    this.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: { toJSON: () => ({ candidate, sdpMid: '0' }) } }));
+  }
+
+  setIceState(state: RTCIceConnectionState): void {
+    this.iceConnectionState = state;
+    this.dispatchEvent(new Event('iceconnectionstatechange'));
+  }
+}
+
+/** A room for one peer id; `link(a, b)` delivers each one's signals to the other, asynchronously. */
+class FakeRoom implements NegotiationRoom {
+  readonly sent: Array<{ to: string; data: unknown }> = [];
+  readonly listeners = { signal: new Set<(e: SignalEventLike) => void>(), rejoined: new Set<() => void>() };
+  other: FakeRoom | undefined;
+
+  constructor(readonly id: string) {}
+
+  signal(to: string, data: unknown): Promise<void> {
+    this.sent.push({ to, data });
+    const other = this.other;
+    if (other?.id === to) setTimeout(() => other.emit('signal', { from: this.id, data }), 1);
+    return Promise.resolve();
+  }
+
+  on(event: 'signal' | 'rejoined', listener: (e: SignalEventLike) => void): void {
+    (this.listeners[event] as Set<typeof listener>).add(listener);
+  }
+
+  off(event: 'signal' | 'rejoined', listener: (e: SignalEventLike) => void): void {
+    (this.listeners[event] as Set<typeof listener>).delete(listener);
+  }
+
+  emit(event: 'signal', e: SignalEventLike): void;
+  emit(event: 'rejoined'): void;
+  emit(event: 'signal' | 'rejoined', e?: SignalEventLike): void {
+    for (const listener of this.listeners[event]) (listener as (e?: SignalEventLike) => void)(e);
+  }
+
+  static link(a: FakeRoom, b: FakeRoom): void {
+    a.other = b;
+    b.other = a;
+  }
+}
+
+const asPc = (pc: FakePc) => pc as unknown as RTCPeerConnection;
+const settle = () => new Promise((r) => setTimeout(r, 60));
+
+function pair() {
+  const ra = new FakeRoom('a');
+  const rb = new FakeRoom('b');
+  FakeRoom.link(ra, rb);
+  const a = new FakePc('a');
+  const b = new FakePc('b');
+  const errors: unknown[] = [];
+  const na = negotiate(asPc(a), ra, 'b', { localId: 'a', onError: (e) => errors.push(e) });
+  const nb = negotiate(asPc(b), rb, 'a', { localId: 'b', onError: (e) => errors.push(e) });
+  return { a, b, ra, rb, na, nb, errors };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('isPolite / parseRtcSignal', () => {
+  it('makes exactly one side polite, the same way on both sides', () => {
+    expect(isPolite('a', 'b')).toBe(true);
+    expect(isPolite('b', 'a')).toBe(false);
+    expect(() => isPolite('x', 'x')).toThrow(/two different peer ids/);
+  });
+
+  it('recognises its own signals and leaves app signals alone', () => {
+    expect(parseRtcSignal({ rtc: 'description', description: { type: 'offer', sdp: 'v=0' } })).toEqual({
+      rtc: 'description',
+      description: { type: 'offer', sdp: 'v=0' },
+    });
+    expect(parseRtcSignal({ rtc: 'candidate', candidate: { candidate: 'c', sdpMid: '0' } })).toMatchObject({ rtc: 'candidate' });
+    for (const other of [null, 'hi', { chat: 'hi' }, { rtc: 'description', description: { type: 'bogus' } }, { rtc: 'candidate', candidate: {} }]) {
+      expect(parseRtcSignal(other)).toBeUndefined();
+    }
+  });
+
+  it('needs an id or an explicit role', () => {
+    expect(() => negotiate(asPc(new FakePc('x')), new FakeRoom('x'), 'y')).toThrow(/localId/);
+  });
+});
+
+describe('negotiate', () => {
+  it('one side offers, the other answers, candidates are trickled', async () => {
+    const { a, b, ra, errors } = pair();
+    a.needNegotiation();
+    await settle();
+    expect([a.signalingState, b.signalingState]).toEqual(['stable', 'stable']);
+    expect(a.remoteDescription?.type).toBe('answer');
+    expect(ra.sent.map((s) => (s.data as { rtc: string }).rtc)).toEqual(['description', 'candidate']);
+    expect(errors).toEqual([]);
+  });
+
+  it('resolves glare: the polite side yields, the impolite offer wins, nothing errors', async () => {
+    const { a, b, ra, rb, errors } = pair(); // 'a' < 'b': a is polite
+    a.needNegotiation();
+    b.needNegotiation(); // both offers are in flight, each followed by its candidates
+    await settle();
+    expect([a.signalingState, b.signalingState]).toEqual(['stable', 'stable']);
+    const offered = (room: FakeRoom) => room.sent.some((s) => (s.data as { description?: Desc }).description?.type === 'offer');
+    expect([offered(ra), offered(rb)]).toEqual([true, true]); // a real collision
+    expect(a.remoteDescription?.sdp).toMatch(/by b$/); // a took b's offer
+    expect(b.remoteDescription).toEqual({ type: 'answer', sdp: 'answer by a' });
+    expect(errors).toEqual([]);
+  });
+
+  it('ignores signals from other peers and app signals in the same room', async () => {
+    const { a, ra, errors } = pair();
+    ra.emit('signal', { from: 'c', data: { rtc: 'description', description: { type: 'offer', sdp: 'x' } } });
+    ra.emit('signal', { from: 'b', data: { chat: 'hello' } });
+    await settle();
+    expect(a.signalingState).toBe('stable');
+    expect(a.remoteDescription).toBeNull();
+    expect(errors).toEqual([]);
+  });
+
+  it('restarts ICE on failed at once, and on disconnected only when it lasts', async () => {
+    vi.useFakeTimers();
+    const pc = new FakePc('a');
+    negotiate(asPc(pc), new FakeRoom('a'), 'b', { localId: 'a', disconnectedTimeout: 3000 });
+    pc.setIceState('failed');
+    expect(pc.restarts).toBe(1);
+    pc.setIceState('disconnected');
+    await vi.advanceTimersByTimeAsync(2000);
+    pc.setIceState('connected'); // recovered by itself
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(pc.restarts).toBe(1);
+    pc.setIceState('disconnected');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(pc.restarts).toBe(2);
+  });
+
+  it('restarts failed ICE when the signaling link opens again', () => {
+    const pc = new FakePc('a');
+    const open = new Set<() => void>();
+    const link = { on: (_: 'open', fn: () => void) => open.add(fn), off: (_: 'open', fn: () => void) => open.delete(fn) };
+    negotiate(asPc(pc), new FakeRoom('a'), 'b', { localId: 'a', link });
+    open.forEach((fn) => fn());
+    expect(pc.restarts).toBe(0); // ICE is fine: nothing to do
+    pc.iceConnectionState = 'failed'; // failed while we were away, without us seeing the event
+    open.forEach((fn) => fn());
+    expect(pc.restarts).toBe(1);
+  });
+
+  it('sends a pending offer again after a rejoin (the old server may have lost it)', async () => {
+    const { a, ra, rb, errors } = pair();
+    ra.other = undefined; // the offer is lost on the way
+    a.needNegotiation();
+    await settle();
+    expect(a.signalingState).toBe('have-local-offer');
+    FakeRoom.link(ra, rb);
+    ra.emit('rejoined');
+    await settle();
+    expect(a.signalingState).toBe('stable');
+    expect(errors).toEqual([]);
+  });
+
+  it('close() removes every listener and sends nothing more', async () => {
+    const { a, ra, na } = pair();
+    na.close();
+    na.close();
+    a.needNegotiation();
+    a.gather('late');
+    a.setIceState('failed');
+    await settle();
+    expect(ra.sent).toEqual([]);
+    expect(ra.listeners.signal.size).toBe(0);
+    expect(a.restarts).toBe(0);
+  });
+});
