@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'source',
           include: ['test/**/*.test.ts'],
           exclude: ['test/package/**', '**/node_modules/**'],
+          // Type-level tests (expectTypeOf): checked by tsc, never run.
+          typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
         },
       },
       {
