@@ -1,0 +1,421 @@
+// resignal demo: a video call with chat between tabs, and a live view of the signaling link.
+// Plain script (no bundler): dist/resignal.umd.min.js, loaded just before, defines `Resignal`.
+(() => {
+  'use strict';
+  const { Peer, negotiate } = window.Resignal;
+  const $ = (id) => document.getElementById(id);
+  const randomId = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => 'abcdefghijkmnpqrstuvwxyz23456789'[b % 32]).join('');
+
+  // ---- Room name from the URL (?room=abc); a fresh one is made and put there if missing.
+  const params = new URLSearchParams(location.search);
+  let roomName = params.get('room') ?? '';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(roomName)) {
+    roomName = `room-${randomId(6)}`;
+    params.set('room', roomName);
+    history.replaceState(null, '', `${location.pathname}?${params}`);
+  }
+  /** Tags this tab's WebSocket URL, so the demo server's "drop link" knows which socket to reset. */
+  const clientId = randomId(10);
+  const myName = params.get('name') || `Guest ${clientId.slice(0, 4).toUpperCase()}`;
+  $('room-name').textContent = roomName;
+  $('copy-link').onclick = async () => {
+    await navigator.clipboard?.writeText(location.href).catch(() => {});
+    $('copy-link').textContent = 'Copied';
+    setTimeout(() => ($('copy-link').textContent = 'Copy link'), 1500);
+  };
+
+  // ---- "Blackhole": a WebSocket wrapper given to the Peer through its `WebSocket` option. While
+  // it is on, nothing gets through in either direction but the socket stays open, like a dead
+  // NAT mapping: no close event ever comes, so only the Peer's heartbeat can notice.
+  let blackholeUntil = 0;
+  const blackholed = () => Date.now() < blackholeUntil;
+  class DemoSocket {
+    constructor(url) {
+      this.onopen = this.onmessage = this.onclose = this.onerror = null;
+      const ws = (this.ws = new WebSocket(url));
+      ws.onopen = (event) => this.onopen?.(event);
+      ws.onmessage = (event) => blackholed() || this.onmessage?.(event);
+      ws.onclose = (event) => blackholed() || this.onclose?.(event);
+      ws.onerror = (event) => this.onerror?.(event);
+    }
+    get readyState() { return this.ws.readyState; }
+    get bufferedAmount() { return this.ws.bufferedAmount; }
+    send(data) { if (!blackholed()) this.ws.send(data); }
+    close(code, reason) { this.ws.close(code, reason); }
+  }
+
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const peer = new Peer({
+    urls: `${scheme}://${location.host}/rtc?client=${clientId}`,
+    WebSocket: DemoSocket,
+    // Faster than the defaults (5 s x 3) so a blackhole is noticed in 4-6 s.
+    heartbeat: { interval: 2000, maxMissed: 2 },
+  });
+
+  // ---- What happened, for the timeline chart (and for the browser tests, via window.demo).
+  const lanes = new Map(); // key -> { label, segments: [{ state, start, end? }] }
+  const waits = []; // backoff waits: { start, end, label }
+  const bands = []; // blackholes: { start, end }
+  const marks = []; // { at, label }
+  const rtts = []; // [time, ms]
+  const events = []; // room events and app signals, in order (tests read these)
+  const setLane = (key, label, state) => {
+    let lane = lanes.get(key);
+    if (!lane) lanes.set(key, (lane = { label, segments: [] }));
+    lane.label = label;
+    const last = lane.segments[lane.segments.length - 1];
+    if (last && last.end === undefined) {
+      if (last.state === state) return;
+      last.end = Date.now();
+    }
+    lane.segments.push({ state, start: Date.now() });
+  };
+  const mark = (label) => marks.push({ at: Date.now(), label });
+
+  peer.on('state', ({ to }) => {
+    setLane('link', 'Signaling link', to);
+    $('st-state').textContent = to;
+    $('st-state').className = `pill ${to}`;
+  });
+  peer.on('reconnecting', ({ delay, attempt, reason }) => {
+    const start = Date.now();
+    waits.push({ start, end: start + delay, label: `${(delay / 1000).toFixed(1)} s`, title: `attempt ${attempt}, ${reason}` });
+  });
+  peer.on('close', ({ code, reason }) => mark(reason.startsWith('no frame') ? 'dead' : `closed ${code}`));
+  let opens = 0;
+  peer.on('open', ({ resumed }) => {
+    if (opens++ > 0) mark(resumed ? 'resumed' : 'new session');
+    $('st-id').textContent = peer.id;
+  });
+  peer.on('error', (error) => console.warn('resignal:', error.code, error.message));
+
+  // ---- Camera and microphone. The call starts without them; tracks are added when they come.
+  let localStream = null;
+  async function startMedia() {
+    const note = (text) => Object.assign($('media-note'), { hidden: false, textContent: text });
+    if (!navigator.mediaDevices?.getUserMedia) return note('No camera access here: open the demo on http://localhost or over https.');
+    for (const constraints of [{ video: { width: 640, height: 480 }, audio: true }, { video: true }, { audio: true }]) {
+      try {
+        localStream = await navigator.mediaDevices.getUserMedia(constraints);
+        break;
+      } catch (error) {
+        console.warn('getUserMedia', constraints, error);
+      }
+    }
+    if (!localStream) return note('Camera and microphone unavailable: chat only.');
+    $('local').srcObject = localStream;
+    // Each addTrack triggers a renegotiation, which negotiate() handles.
+    for (const call of calls.values()) addTracks(call.pc);
+  }
+  const addTracks = (pc) => {
+    const sending = new Set(pc.getSenders().map((s) => s.track));
+    for (const track of localStream?.getTracks() ?? []) if (!sending.has(track)) pc.addTrack(track, localStream);
+  };
+
+  // ---- One RTCPeerConnection per other member (a small mesh).
+  const calls = new Map(); // peer id -> { id, name, pc, chat, channels, negotiation, tile }
+  let room = null;
+
+  function startCall(id, meta) {
+    if (calls.has(id)) return calls.get(id); // e.g. it rejoined after a server restart: same id, same call
+    const name = (meta && typeof meta.name === 'string' && meta.name.slice(0, 40)) || `Peer ${id.slice(0, 4)}`;
+    const pc = new RTCPeerConnection({ iceServers: [] }); // two tabs on one machine need no STUN/TURN
+    const call = { id, name, pc, chat: null, channels: [], negotiation: null, tile: makeTile(name) };
+    calls.set(id, call);
+    // Negotiated on both sides with the same id: no offer/answer race over who creates it.
+    call.chat = pc.createDataChannel('chat', { negotiated: true, id: 0 });
+    call.chat.onmessage = (event) => receiveChat(call, event.data);
+    call.chat.onopen = call.chat.onclose = updateChatForm;
+    pc.ondatachannel = (event) => call.channels.push(event.channel); // channels the other side adds later
+    pc.ontrack = ({ track, streams }) => {
+      const video = call.tile.querySelector('video');
+      video.srcObject = streams[0] ?? new MediaStream([track]);
+    };
+    pc.onconnectionstatechange = () => {
+      const state = pc.connectionState;
+      setLane(`call:${id}`, `Call with ${name}`, state);
+      call.tile.querySelector('.dot').className = `dot ${state}`;
+      call.tile.querySelector('.state').textContent = state;
+      // Gone for good: failed, and no longer in the room once we are in it.
+      if (state === 'failed' && peer.state === 'open' && room && !room.peers.has(id)) endCall(id, 'connection failed');
+    };
+    addTracks(pc);
+    call.negotiation = negotiate(pc, room, id, {
+      localId: peer.id,
+      link: peer, // restart ICE after a reconnect if it broke meanwhile
+      onError: (error) => console.warn('negotiation with', id, error),
+    });
+    setLane(`call:${id}`, `Call with ${name}`, pc.connectionState);
+    systemMessage(`${name} joined`);
+    layoutTiles();
+    return call;
+  }
+
+  function endCall(id, why) {
+    const call = calls.get(id);
+    if (!call) return;
+    calls.delete(id);
+    call.negotiation.close();
+    call.pc.close();
+    call.tile.remove();
+    setLane(`call:${id}`, `Call with ${call.name}`, 'closed');
+    systemMessage(`${call.name} left (${why})`);
+    layoutTiles();
+    updateChatForm();
+  }
+
+  function makeTile(name) {
+    const tile = document.createElement('div');
+    tile.className = 'tile';
+    tile.innerHTML = '<video autoplay playsinline></video><div class="label"><span class="dot new"></span><span class="name"></span><span class="state muted">new</span></div>';
+    tile.querySelector('.name').textContent = name;
+    $('remotes').append(tile);
+    return tile;
+  }
+  function layoutTiles() {
+    $('remotes').className = `remotes n${Math.min(calls.size, 4)}`;
+    $('waiting').hidden = calls.size > 0;
+    $('waiting').style.display = calls.size > 0 ? 'none' : '';
+  }
+
+  // ---- Chat over the data channels.
+  function updateChatForm() {
+    const open = [...calls.values()].some((call) => call.chat.readyState === 'open');
+    $('chat-input').disabled = $('chat-send').disabled = !open;
+    $('chat-input').placeholder = open ? 'Say something…' : 'Chat opens when the call connects';
+  }
+  const chatLog = [];
+  function addMessage(kind, who, text) {
+    const li = document.createElement('li');
+    li.className = kind;
+    if (who) li.append(Object.assign(document.createElement('span'), { className: 'who', textContent: who }));
+    li.append(document.createTextNode(text));
+    const list = $('messages');
+    list.append(li);
+    list.scrollTop = list.scrollHeight;
+  }
+  const systemMessage = (text) => addMessage('system', '', text);
+  function receiveChat(call, raw) {
+    let message;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (typeof message?.text !== 'string') return;
+    chatLog.push({ from: call.id, text: message.text });
+    addMessage('theirs', call.name, message.text);
+  }
+  function sendChat(text) {
+    const payload = JSON.stringify({ text });
+    let sent = 0;
+    for (const call of calls.values()) {
+      if (call.chat.readyState !== 'open') continue;
+      call.chat.send(payload);
+      sent++;
+    }
+    if (sent > 0) addMessage('mine', '', text);
+    return sent;
+  }
+  $('chat-form').onsubmit = (event) => {
+    event.preventDefault();
+    const text = $('chat-input').value.trim();
+    if (text && sendChat(text) > 0) $('chat-input').value = '';
+  };
+
+  // ---- The buttons.
+  const post = (path) => fetch(path, { method: 'POST' }).then((r) => r.json());
+  $('btn-drop').onclick = () => {
+    mark('drop link');
+    post(`/api/drop?client=${clientId}`).catch((error) => console.warn(error));
+  };
+  $('btn-blackhole').onclick = () => {
+    const start = Date.now();
+    blackholeUntil = start + 10_000;
+    bands.push({ start, end: blackholeUntil });
+    mark('blackhole');
+    const button = $('btn-blackhole');
+    button.disabled = true;
+    const tick = () => {
+      const left = Math.ceil((blackholeUntil - Date.now()) / 1000);
+      if (left <= 0) return Object.assign(button, { disabled: false, textContent: 'Blackhole 10 s' });
+      button.textContent = `Blackholed… ${left} s`;
+      setTimeout(tick, 250);
+    };
+    tick();
+  };
+  $('btn-restart').onclick = async () => {
+    const button = $('btn-restart');
+    button.disabled = true;
+    mark('server restart');
+    try {
+      await post('/api/restart');
+    } catch (error) {
+      console.warn(error);
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  // ---- The live panel: numbers twice a second, the chart with them.
+  function refresh() {
+    const stats = peer.stats();
+    $('st-rtt').textContent = stats.rtt === undefined ? '–' : `${Math.round(stats.rtt)} ms`;
+    $('st-reconnects').textContent = String(stats.reconnects);
+    $('st-url').textContent = peer.url ?? '–';
+    if (stats.rtt !== undefined && peer.state === 'open') rtts.push([Date.now(), stats.rtt]);
+    while (rtts.length > 0 && rtts[0][0] < Date.now() - 70_000) rtts.shift();
+    drawTimeline();
+  }
+
+  const SPAN = 60_000;
+  const COLORS = {
+    open: '#16a34a', connected: '#16a34a',
+    connecting: '#3b82f6', new: '#93b4f5', checking: '#3b82f6', idle: '#c3c8d2',
+    reconnecting: '#f59e0b', disconnected: '#f59e0b',
+    failed: '#dc2626', closed: '#dc2626',
+  };
+  function drawTimeline() {
+    const svg = $('timeline');
+    const width = Math.max(svg.clientWidth, 200);
+    const now = Date.now();
+    const from = now - SPAN;
+    const left = 4;
+    const right = width - 4;
+    const x = (t) => left + ((Math.max(t, from) - from) / SPAN) * (right - left);
+    const parts = [];
+    const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const rect = (x1, y, x2, h, fill, extra = '') => x2 > x1 && parts.push(`<rect x="${x1.toFixed(1)}" y="${y}" width="${(x2 - x1).toFixed(1)}" height="${h}" rx="2" fill="${fill}" ${extra}/>`);
+    const text = (tx, ty, s, cls = '', anchor = 'start') => parts.push(`<text x="${tx.toFixed(1)}" y="${ty}" class="${cls}" text-anchor="${anchor}">${esc(s)}</text>`);
+
+    // Rows: the link, its backoff waits, RTT, then one row per call.
+    const rows = [['link', 'Signaling link'], ['wait', 'Backoff waits'], ['rtt', 'RTT']];
+    for (const [key, lane] of lanes) if (key.startsWith('call:')) rows.push([key, lane.label]);
+    const top = 26;
+    const rowH = 30;
+    const barY = (i) => top + i * rowH + 14;
+    const height = top + rows.length * rowH + 16;
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    svg.style.height = `${height}px`;
+
+    // Blackhole bands behind everything.
+    for (const band of bands) {
+      if (band.end < from) continue;
+      rect(x(band.start), top - 4, x(Math.min(band.end, now)), rows.length * rowH + 2, 'url(#hatch)');
+    }
+    rows.forEach(([key, label], i) => {
+      const y = barY(i);
+      text(left, y - 3, label, 'lane-label');
+      rect(left, y, right, 10, '#f1f3f6');
+      if (key === 'wait') {
+        for (const w of waits) {
+          if (w.end < from || w.start > now) continue;
+          const x1 = x(w.start);
+          const x2 = x(Math.min(w.end, now));
+          rect(x1, y, x2, 10, '#fde7b0', 'stroke="#f59e0b" stroke-width="1"');
+          if (x2 - x1 > 30) text((x1 + x2) / 2, y + 8.5, w.label, '', 'middle');
+        }
+      } else if (key === 'rtt') {
+        const points = rtts.filter(([t]) => t >= from);
+        const max = Math.max(20, ...points.map(([, ms]) => ms));
+        if (points.length > 1) {
+          const path = points.map(([t, ms]) => `${x(t).toFixed(1)},${(y + 10 - (ms / max) * 10).toFixed(1)}`).join(' ');
+          parts.push(`<polyline points="${path}" fill="none" stroke="#4f46e5" stroke-width="1.5"/>`);
+        }
+        text(right, y - 3, points.length ? `max ${Math.round(max)} ms` : '', '', 'end');
+      } else {
+        for (const s of lanes.get(key)?.segments ?? []) {
+          const end = s.end ?? now;
+          if (end < from) continue;
+          rect(x(s.start), y, x(end), 10, COLORS[s.state] ?? '#c3c8d2');
+        }
+      }
+    });
+
+    // Event marks: a line across the rows and a label on one of two lines at the top.
+    const lastEnd = [-Infinity, -Infinity];
+    for (const m of marks) {
+      if (m.at < from) continue;
+      const mx = x(m.at);
+      parts.push(`<line x1="${mx.toFixed(1)}" x2="${mx.toFixed(1)}" y1="${top - 6}" y2="${height - 14}" stroke="#1c2230" stroke-width="1" stroke-dasharray="2 2" opacity=".55"/>`);
+      const w = m.label.length * 5.2 + 6;
+      const anchorRight = mx + w > right;
+      const x1 = anchorRight ? mx - w : mx;
+      const line = x1 > lastEnd[0] ? 0 : x1 > lastEnd[1] ? 1 : 0;
+      lastEnd[line] = x1 + w;
+      text(anchorRight ? mx - 3 : mx + 3, 9 + line * 11, m.label, 'mark-label', anchorRight ? 'end' : 'start');
+    }
+    // Time axis.
+    for (let s = 0; s <= SPAN / 1000; s += 15) {
+      const tx = x(now - s * 1000);
+      text(tx, height - 3, s === 0 ? 'now' : `−${s} s`, '', s === 0 ? 'end' : s === SPAN / 1000 ? 'start' : 'middle');
+    }
+    svg.innerHTML = `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#1c2230" opacity=".04"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1c2230" stroke-width="2" opacity=".12"/></pattern></defs>${parts.join('')}`;
+  }
+  setInterval(refresh, 500);
+  window.addEventListener('resize', drawTimeline);
+
+  // ---- Start: config, media, connect, join.
+  const ready = (async () => {
+    setLane('link', 'Signaling link', peer.state);
+    refresh();
+    const config = await fetch('/api/config').then((r) => r.json()).catch(() => ({ controls: false }));
+    if (!config.controls) {
+      $('btn-drop').hidden = $('btn-restart').hidden = true;
+    }
+    void startMedia();
+    await peer.connect();
+    room = await peer.join(roomName, { name: myName });
+    room.on('peer-joined', ({ peer: member }) => {
+      events.push({ type: 'peer-joined', peerId: member.id, at: Date.now() });
+      startCall(member.id, member.meta);
+    });
+    room.on('peer-left', ({ peerId, reason }) => {
+      events.push({ type: 'peer-left', peerId, reason, at: Date.now() });
+      // After a server restart we may rejoin before the others do: they are not gone, and their
+      // calls keep running. peer-joined brings them back into the room.
+      if (reason === 'rejoin') return mark(`${calls.get(peerId)?.name ?? 'peer'} not back yet`);
+      endCall(peerId, reason);
+    });
+    room.on('rejoined', () => {
+      events.push({ type: 'rejoined', at: Date.now() });
+      mark('rejoined room');
+    });
+    room.on('signal', ({ from, data }) => {
+      if (data && typeof data === 'object' && 'rtc' in data) return; // negotiate() handles those
+      events.push({ type: 'signal', from, data, at: Date.now() });
+    });
+    room.on('error', (error) => console.warn('room:', error.code, error.message));
+    // Right away, before any signal from them can arrive (the room holds its events until the
+    // app had a chance to add listeners). Tracks that come later are added by renegotiating.
+    for (const [id, member] of room.peers) startCall(id, member.meta);
+    layoutTiles();
+    updateChatForm();
+  })();
+  ready.catch((error) => {
+    console.error(error);
+    systemMessage(`Could not join: ${error.message}`);
+  });
+
+  // For the browser tests and the curious (try `demo.calls` in the console).
+  window.demo = {
+    peer,
+    get room() { return room; },
+    calls,
+    events,
+    chatLog,
+    clientId,
+    ready,
+    sendChat,
+    /** Inbound video frames decoded so far from that peer (getStats inbound-rtp). */
+    async framesDecoded(id) {
+      const call = calls.get(id);
+      if (!call) return 0;
+      let frames = 0;
+      (await call.pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+      });
+      return frames;
+    },
+  };
+})();

@@ -1,0 +1,17 @@
+// The reference signaling server of the demo, in a process of its own so that the demo's
+// "restart server" button (and the browser tests) can SIGKILL it like a real crash.
+// Started by demo/server.ts; prints "listening <port>" once ready.
+//   PORT         port on 127.0.0.1 (0 = any free one)        @default 0
+//   SESSION_TTL  ms a dropped peer keeps its id and rooms     @default 30000
+import { SignalingServer } from '../src/server/index.js';
+
+const server = new SignalingServer({
+  host: '127.0.0.1',
+  port: Number(process.env.PORT ?? 0),
+  path: '/rtc',
+  sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
+});
+server.on('warning', ({ code, message }) => console.warn(`signaling: ${code}: ${message}`));
+await server.listen();
+process.stdout.write(`listening ${server.port}\n`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void server.close().then(() => process.exit(0)));
