@@ -9,6 +9,8 @@ import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './op
 import { isTerminalCloseCode } from './protocol/close-codes.js';
 import { decodeFrame, encodeFrame, utf8Length } from './protocol/codec.js';
 import { PROTOCOL_VERSION, ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
+import type { Room } from './room.js';
+import { Rooms } from './rooms.js';
 import { SendBuffer } from './send-buffer.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
@@ -42,6 +44,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly liveness: Liveness;
   private readonly network: NetworkWatch;
   private readonly handlers = new Map<string, RequestHandler>();
+  private readonly roomRegistry: Rooms;
   private readonly idPrefix = nanoid(10);
   private nextRequestId = 0;
 
@@ -73,6 +76,11 @@ export class Peer extends EventEmitter<PeerEvents> {
       onDead: () => this.linkLost(1006, `no frame received for ${this.options.heartbeat.maxMissed} heartbeat intervals`, 'dead'),
       onRtt: (ms) => (this.counters.rtt = ms),
     });
+    this.roomRegistry = new Rooms({
+      request: (method, data) => this.request(method, data),
+      setTimeout: (fn, ms) => env.setTimeout(fn, ms),
+      reportError: (error) => env.reportError(error),
+    });
     this.network = new NetworkWatch(env, {
       online: () => this.attemptNow(),
       offline: () => this.liveness.probe(),
@@ -94,6 +102,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** URL of the current (or last) attempt. */
   get url(): string | undefined {
     return this.currentUrl;
+  }
+
+  /** The rooms this peer is in, by name (see `join()`). */
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.roomRegistry.joined;
   }
 
   stats(): PeerStats {
@@ -137,6 +150,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.currentState === 'closed') throw this.closedError(`notification "${method}"`);
     const { text, bytes } = this.encodeOutbound({ type: 'notification', method, data }, `notification "${method}"`);
     this.buffer.notify(text, bytes, method);
+  }
+
+  /**
+   * Join a room (queued while offline, like any request). Rejects with `REMOTE` and the
+   * server's `remoteCode` (`room-full`, `BAD_REQUEST`...). Joining a room already joined returns it.
+   */
+  join(room: string, meta?: unknown): Promise<Room> {
+    return this.roomRegistry.join(room, meta);
   }
 
   /** Answer requests the server sends to this peer. The return value (or a thrown error) is the response. */
@@ -217,6 +238,7 @@ export class Peer extends EventEmitter<PeerEvents> {
           if (frame.seq <= this.lastSeq) return;
           this.lastSeq = frame.seq;
         }
+        if (this.roomRegistry.route(frame.method, frame.data)) return;
         return this.emitSafe('notification', { method: frame.method, data: frame.data });
       case 'request':
         return void this.answer(frame, this.generation);
@@ -228,7 +250,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private opened(welcome: WelcomeFrame): void {
     if (this.currentState === 'open') return;
     this.clearTimer('connectTimer');
-    if (welcome.peer !== this.peerId) this.lastSeq = 0;
+    if (!welcome.resumed) this.lastSeq = 0; // a new session numbers from 1 again, even under the same id
     this.peerId = welcome.peer;
     this.secret = welcome.secret;
     if (this.everOpened) this.counters.reconnects++;
@@ -239,6 +261,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.liveness.start();
     const transport = this.transport!;
     this.buffer.attach((text) => transport.send(text));
+    this.roomRegistry.opened(welcome.resumed);
     this.emitSafe('open', { url: this.currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
     for (const waiter of this.waiters.splice(0)) waiter.resolve();
   }
@@ -331,6 +354,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.network.stop();
     this.transport?.close(1000, 'closed by client');
     this.transport = undefined;
+    this.roomRegistry.closed(error);
     this.buffer.failAll(error);
     this.setState('closed');
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);

@@ -18,6 +18,10 @@ export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
 ) => void;
 
 const INTERNAL_ERROR = 1011;
+/** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
+const CLOSED_BY_CLIENT = 1000;
+/** The shape of the ids this server issues (nanoid); only such an id is reused for a new session. */
+const REUSABLE_ID = /^[A-Za-z0-9_-]{21}$/;
 
 /**
  * Sockets and sessions: the handshake, frame dispatch and every close. Knows nothing
@@ -34,6 +38,8 @@ export class Hub {
     private readonly options: NormalizedOptions,
     private readonly fire: Fire,
     private readonly report: (error: unknown) => void,
+    /** Called as a session ends, before `session-end` is emitted (rooms: the peer leaves them). */
+    private readonly onSessionEnd: (peerId: string) => void,
   ) {}
 
   accept(ws: WebSocket, req: IncomingMessage): void {
@@ -70,6 +76,7 @@ export class Hub {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     session.cancelExpiry();
+    this.onSessionEnd(session.id);
     this.fire('session-end', { peerId: session.id });
   }
 
@@ -156,8 +163,12 @@ export class Hub {
       session.cancelExpiry();
       if (hello.ack !== undefined) session.outbox.ack(hello.ack);
     } else {
-      // An unknown or mismatched resume silently starts a new session (PROTOCOL.md).
-      session = new Session(nanoid(), nanoid(), this.options);
+      // An unknown or mismatched resume silently starts a new session (PROTOCOL.md). After a
+      // restart or failover the old id is free: keep it (with a new secret), so the peer's
+      // id, and the routing of its calls' signals, survive. `authenticate` may refuse that.
+      const wanted = resume?.peer;
+      const id = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted) ? wanted : nanoid();
+      session = new Session(id, nanoid(), this.options);
       this.sessions.set(session.id, session);
     }
     link.state = 'open';
@@ -188,8 +199,9 @@ export class Hub {
     const session = link.session;
     if (session === undefined || session.link !== link) return;
     session.link = undefined;
-    if (this.running) session.expireIn(this.options.sessionTtl, () => this.endSession(session));
     this.fire('disconnect', { peerId: session.id, code, reason });
+    if (code === CLOSED_BY_CLIENT) this.endSession(session); // the server itself never closes with 1000
+    else if (this.running) session.expireIn(this.options.sessionTtl, () => this.endSession(session));
   }
 
   private protocolError(link: Link, message: string): void {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { HelloFrame } from '../protocol/frames.js';
+import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
 
 /**
  * Decides whether a `hello` may open a session. Return `true` to accept. Return `false`,
@@ -69,7 +70,7 @@ export interface SignalingServerOptions {
    */
   helloTimeout?: number;
   /**
-   * A welcomed socket that sends nothing for this long is closed with 1000, in ms.
+   * A welcomed socket that sends nothing for this long is closed with 4502, in ms.
    * 0 disables the check. Checked on one server-wide timer, so a close may come up to
    * a quarter of this (at most 5 s) late.
    * @default 60_000
@@ -96,9 +97,18 @@ export interface SignalingServerOptions {
   rateLimit?: RateLimit | false;
   /**
    * Called with every `hello` (new sessions and resumes) before `welcome` is sent.
+   * `hello.resume.peer` is the peer id the client asks for: after a restart or failover
+   * the server reuses it when no session holds it, so refuse here if it is not this
+   * client's to claim (PROTOCOL.md, "Sessions").
    * @default undefined (everyone is accepted)
    */
   authenticate?: Authenticate;
+  /**
+   * The built-in rooms (`join`, `leave`, `signal`, `broadcast`; PROTOCOL.md, "Rooms") and
+   * their limits. `false` turns them off and frees those method names for `handle()`.
+   * @default {} (rooms on, with the defaults of RoomsOptions)
+   */
+  rooms?: RoomsOptions | false;
 }
 
 export interface NormalizedOptions {
@@ -116,6 +126,7 @@ export interface NormalizedOptions {
   maxBufferedNotifications: number;
   rateLimit: RateLimit | false;
   authenticate: Authenticate | undefined;
+  rooms: NormalizedRoomsOptions | false;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -143,6 +154,7 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     maxBufferedNotifications: positive('maxBufferedNotifications', options.maxBufferedNotifications ?? 1_000),
     rateLimit,
     authenticate: options.authenticate,
+    rooms: normalizeRoomsOptions(options.rooms),
   };
 }
 

@@ -6,6 +6,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
+import { ROOM_METHODS, Rooms } from './rooms.js';
 import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
 
 /** Sockets still open this long after `close()` sent 1001 are cut off. */
@@ -18,6 +19,7 @@ const CLOSE_GRACE_MS = 2_000;
 export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   private readonly options: NormalizedOptions;
   private readonly hub: Hub;
+  private readonly rooms: Rooms | undefined;
   private state: 'new' | 'listening' | 'closing' = 'new';
   private wss: WebSocketServer | undefined;
   /** The HTTP server this instance created (and must close), when not given one. */
@@ -31,7 +33,10 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   constructor(options: SignalingServerOptions = {}) {
     super();
     this.options = normalizeOptions(options);
-    this.hub = new Hub(this.options, this.fire, (error) => this.report(error));
+    const { rooms } = this.options;
+    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerId, method, data) => this.notify(peerId, method, data));
+    this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
+    for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handlers.set(method, handler);
   }
 
   /** The bound port. Throws until the server listens. */
@@ -89,6 +94,9 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   /** Register the handler of a request method. Returns a function that removes it. */
   handle(method: string, handler: RequestHandler): () => void {
     const { handlers } = this.hub;
+    if (this.rooms !== undefined && ROOM_METHODS.includes(method)) {
+      throw new Error(`SignalingServer: "${method}" is a built-in rooms method; pick another name, or turn rooms off with \`rooms: false\``);
+    }
     if (handlers.has(method)) throw new Error(`SignalingServer: method "${method}" already has a handler`);
     handlers.set(method, handler);
     return () => {
@@ -170,6 +178,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     const { hub } = this;
     hub.running = false;
     clearInterval(this.idleTimer);
+    this.rooms?.clear(); // sessions end below; nobody is left to tell
     for (const link of hub.links) hub.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
     for (const session of [...hub.sessions.values()]) hub.endSession(session);
     this.wss?.close();

@@ -1,0 +1,201 @@
+import * as z from 'zod/mini';
+import { utf8Length } from '../protocol/codec.js';
+import type { RequestHandler } from './types.js';
+
+export interface RoomsOptions {
+  /**
+   * Most peers in one room; a `join` beyond it fails with `room-full`. Every `broadcast` is
+   * copied to each other member, so cap this on a public server.
+   * @default Infinity (no limit)
+   */
+  maxPeers?: number;
+  /**
+   * Most rooms one peer may be in at once; a `join` beyond it fails with `too-many-rooms`.
+   * @default 100
+   */
+  maxRooms?: number;
+  /**
+   * Valid room names; a `join` (or any room request) naming another fails with `BAD_REQUEST`.
+   * @default /^[A-Za-z0-9_.:-]{1,128}$/
+   */
+  namePattern?: RegExp;
+  /**
+   * Largest `meta` a peer may join with, in bytes of JSON. It is sent to everyone in the
+   * room, and to each later joiner in the `join` response.
+   * @default 4_096
+   */
+  maxMetaBytes?: number;
+}
+
+export interface NormalizedRoomsOptions {
+  maxPeers: number;
+  maxRooms: number;
+  namePattern: RegExp;
+  maxMetaBytes: number;
+}
+
+/** A peer in a room, as others see it. */
+export interface RoomMember {
+  id: string;
+  /** What the peer passed to `join` (its name, avatar...), or null. */
+  meta: unknown;
+}
+
+/** Why a peer left a room: it sent `leave`, or its session ended (closed, expired, kicked). */
+export type PeerLeftReason = 'leave' | 'session-end';
+
+/** Request methods the server answers itself while rooms are enabled. */
+export const ROOM_METHODS: readonly string[] = ['join', 'leave', 'signal', 'broadcast'];
+
+export function normalizeRoomsOptions(options: RoomsOptions | false | undefined): NormalizedRoomsOptions | false {
+  if (options === false) return false;
+  const maxPeers = options?.maxPeers ?? Infinity;
+  if (maxPeers !== Infinity) integer('rooms.maxPeers', maxPeers);
+  const pattern = options?.namePattern ?? /^[A-Za-z0-9_.:-]{1,128}$/;
+  if (!(pattern instanceof RegExp)) throw new TypeError('SignalingServer: option "rooms.namePattern" must be a RegExp');
+  return {
+    maxPeers,
+    maxRooms: integer('rooms.maxRooms', options?.maxRooms ?? 100),
+    // Without g and y, so test() keeps no state (lastIndex) between calls.
+    namePattern: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')),
+    maxMetaBytes: integer('rooms.maxMetaBytes', options?.maxMetaBytes ?? 4_096),
+  };
+}
+
+function integer(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`SignalingServer: option "${name}" must be an integer >= 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+const JoinRequest = z.object({ room: z.string(), meta: z.optional(z.unknown()) });
+const LeaveRequest = z.object({ room: z.string() });
+const SignalRequest = z.object({ room: z.string(), to: z.string(), data: z.optional(z.unknown()) });
+const BroadcastRequest = z.object({ room: z.string(), data: z.optional(z.unknown()) });
+
+/** A refusal with a code the client sees as `remoteCode`. */
+class RoomError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Notify = (peerId: string, method: string, data: unknown) => void;
+
+/**
+ * Rooms and their members. Requests come in through `handlers` (so they run once per
+ * request id, like any handler); everything others must learn goes out through `notify`,
+ * the server's seq'd notification outbox, so a disconnected member gets it after its resume.
+ */
+export class Rooms {
+  /** Room name → its members, in join order. Empty rooms are deleted. */
+  private readonly rooms = new Map<string, Map<string, RoomMember>>();
+  /** Peer id → names of the rooms it is in. */
+  private readonly memberships = new Map<string, Set<string>>();
+
+  readonly handlers: Readonly<Record<string, RequestHandler>> = {
+    join: (data, { peerId }) => this.join(peerId, parse(JoinRequest, data, 'join', '{ room: string, meta?: any }')),
+    leave: (data, { peerId }) => this.leave(peerId, parse(LeaveRequest, data, 'leave', '{ room: string }').room),
+    signal: (data, { peerId }) => this.signal(peerId, parse(SignalRequest, data, 'signal', '{ room: string, to: string, data: any }')),
+    broadcast: (data, { peerId }) => this.broadcast(peerId, parse(BroadcastRequest, data, 'broadcast', '{ room: string, data: any }')),
+  };
+
+  constructor(
+    private readonly options: NormalizedRoomsOptions,
+    private readonly notify: Notify,
+  ) {}
+
+  /** The peer's session ended: it leaves every room, and the others are told. */
+  leaveAll(peerId: string): void {
+    for (const room of this.memberships.get(peerId) ?? []) this.remove(peerId, room, 'session-end');
+  }
+
+  /** Forget everything without telling anyone (the server is shutting down). */
+  clear(): void {
+    this.rooms.clear();
+    this.memberships.clear();
+  }
+
+  private join(peerId: string, request: z.infer<typeof JoinRequest>): { peers: RoomMember[] } {
+    const room = this.checkName(request.room);
+    const members = this.rooms.get(room) ?? new Map<string, RoomMember>();
+    const peers = [...members.values()].filter((member) => member.id !== peerId);
+    if (members.has(peerId)) return { peers }; // joining again changes nothing
+    const { maxPeers, maxRooms, maxMetaBytes } = this.options;
+    const mine = this.memberships.get(peerId) ?? new Set<string>();
+    if (mine.size >= maxRooms) throw new RoomError('too-many-rooms', `cannot join "${room}": already in ${maxRooms} rooms, the most one peer may be in`);
+    if (members.size >= maxPeers) throw new RoomError('room-full', `room "${room}" is full (${maxPeers} peers)`);
+    const meta = request.meta ?? null;
+    const metaBytes = utf8Length(JSON.stringify(meta));
+    if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
+    const member: RoomMember = { id: peerId, meta };
+    for (const other of members.keys()) this.notify(other, 'peer-joined', { room, peer: member });
+    members.set(peerId, member);
+    this.rooms.set(room, members);
+    this.memberships.set(peerId, mine.add(room));
+    return { peers };
+  }
+
+  /** Leaving a room one is not in succeeds: `leave` is idempotent. */
+  private leave(peerId: string, name: string): void {
+    this.remove(peerId, this.checkName(name), 'leave');
+  }
+
+  private signal(peerId: string, { room, to, data }: z.infer<typeof SignalRequest>): void {
+    const members = this.membersOf(peerId, room, 'signal');
+    if (to === peerId) throw badRequest('"signal" to yourself; `to` must be another member of the room');
+    if (!members.has(to)) throw new RoomError('not-in-room', `peer "${preview(to)}" is not in room "${room}"`);
+    this.notify(to, 'signal', { room, from: peerId, data });
+  }
+
+  private broadcast(peerId: string, { room, data }: z.infer<typeof BroadcastRequest>): void {
+    const members = this.membersOf(peerId, room, 'broadcast');
+    for (const other of members.keys()) {
+      if (other !== peerId) this.notify(other, 'broadcast', { room, from: peerId, data });
+    }
+  }
+
+  /** The room's members, provided `peerId` is one of them: a peer reaches only its own rooms. */
+  private membersOf(peerId: string, name: string, method: string): Map<string, RoomMember> {
+    const room = this.checkName(name);
+    const members = this.rooms.get(room);
+    if (members === undefined || !members.has(peerId)) throw new RoomError('not-joined', `cannot "${method}" in room "${room}": join it first`);
+    return members;
+  }
+
+  private remove(peerId: string, room: string, reason: PeerLeftReason): void {
+    const members = this.rooms.get(room);
+    if (members === undefined || !members.delete(peerId)) return;
+    if (members.size === 0) this.rooms.delete(room);
+    const mine = this.memberships.get(peerId);
+    mine?.delete(room);
+    if (mine?.size === 0) this.memberships.delete(peerId);
+    for (const other of members.keys()) this.notify(other, 'peer-left', { room, peerId, reason });
+  }
+
+  private checkName(name: string): string {
+    const { namePattern } = this.options;
+    if (!namePattern.test(name)) throw badRequest(`invalid room name "${preview(name)}": it must match ${String(namePattern)}`);
+    return name;
+  }
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, data: unknown, method: string, shape: string): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
+  throw badRequest(`"${method}" expects data ${shape}; got an invalid value${where} (${issue?.message ?? 'invalid'})`);
+}
+
+function badRequest(message: string): RoomError {
+  return new RoomError('BAD_REQUEST', message);
+}
+
+function preview(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
