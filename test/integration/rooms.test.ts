@@ -56,13 +56,13 @@ function nextRoomEvent<E extends keyof RoomEvents>(
 ): Promise<Parameters<RoomEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${event}" event on room "${room.name}" within ${ms} ms`)), ms);
-    const listener = ((ctx: Parameters<RoomEvents[E]>[0]) => {
+    const listener = (ctx: Parameters<RoomEvents[E]>[0]) => {
       if (!test(ctx)) return;
       clearTimeout(timer);
-      room.off(event, listener);
+      room.off(event, listener as never);
       resolve(ctx);
-    }) as RoomEvents[E];
-    room.on(event, listener);
+    };
+    room.on(event, listener as never);
   });
 }
 
