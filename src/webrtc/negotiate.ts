@@ -40,6 +40,14 @@ export interface NegotiateOptions {
   /** Checked after every reconnect: if ICE is down by then, it is restarted. @default undefined */
   link?: SignalingLink;
   /**
+   * How long (ms) the polite side waits for the other side's first offer before it makes its
+   * own. Both sides offering at once the very first time is the one collision Chromium does
+   * not always survive: rolling back a first offer that opened the data channel's transport
+   * can make the answer fail with "Failed to start SCTP transport". 0 offers at once.
+   * @default 1000
+   */
+  initialOfferDelay?: number;
+  /**
    * Restart ICE when the connection stays `disconnected` this long (ms). `failed` always
    * restarts at once. 0 waits for `failed` (about 17 s after the path died in Chromium).
    * @default 5000
@@ -97,6 +105,7 @@ export function negotiate(
   const polite = options.polite ?? (options.localId !== undefined ? isPolite(options.localId, remoteId) : undefined);
   if (polite === undefined) throw new TypeError('resignal: negotiate() needs `localId` (your peer.id) or `polite` in its options');
   const disconnectedTimeout = options.disconnectedTimeout ?? 5000;
+  const initialOfferDelay = options.initialOfferDelay ?? 1000;
   const report = options.onError ?? ((error: unknown) => console.error('resignal negotiate:', error));
 
   let makingOffer = false;
@@ -104,6 +113,11 @@ export function negotiate(
   let closed = false;
   let inbox: Promise<void> = Promise.resolve();
   let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The polite side's first offer, held back to give the other side's first offer a head start. */
+  let firstOfferTimer: ReturnType<typeof setTimeout> | undefined;
+  let firstOfferWaited = !polite || initialOfferDelay <= 0;
+  /** Candidates gathered while a local description is being set wait until it has been sent. */
+  let held: RTCIceCandidateInit[] | undefined;
 
   const send = (signal: RtcSignal): void => {
     if (!closed) room.signal(remoteId, signal).catch(report);
@@ -113,12 +127,24 @@ export function negotiate(
     if (d) send({ rtc: 'description', description: { type: d.type, sdp: d.sdp } });
   };
 
-  const onNegotiationNeeded = async (): Promise<void> => {
+  /** Set a local description (an offer, or the answer to the remote offer) and send it, then its candidates. */
+  const describe = async (offering: boolean): Promise<void> => {
+    held ??= [];
+    try {
+      await pc.setLocalDescription();
+      // A colliding remote offer may have rolled our offer back already; then there is nothing to send.
+      if (!offering || pc.signalingState === 'have-local-offer') sendDescription();
+    } finally {
+      const candidates = held;
+      held = undefined;
+      for (const candidate of candidates) send({ rtc: 'candidate', candidate });
+    }
+  };
+
+  const offer = async (): Promise<void> => {
     try {
       makingOffer = true;
-      await pc.setLocalDescription();
-      // A colliding remote offer may have rolled ours back already; then there is nothing to send.
-      if (pc.signalingState === 'have-local-offer') sendDescription();
+      await describe(true);
     } catch (error) {
       report(error);
     } finally {
@@ -126,9 +152,25 @@ export function negotiate(
     }
   };
 
+  const onNegotiationNeeded = (): void => {
+    if (!firstOfferWaited && pc.remoteDescription === null) {
+      // If the other side's first offer comes meanwhile we answer it, and the browser fires
+      // negotiationneeded again afterwards if we still have something to add.
+      firstOfferTimer ??= setTimeout(() => {
+        firstOfferWaited = true;
+        if (!closed && pc.signalingState === 'stable' && pc.remoteDescription === null) void offer();
+      }, initialOfferDelay);
+      return;
+    }
+    void offer();
+  };
+
   const onIceCandidate = (event: RTCPeerConnectionIceEvent): void => {
     // A null candidate only means "gathering finished"; the other side does not need it.
-    if (event.candidate) send({ rtc: 'candidate', candidate: event.candidate.toJSON() });
+    if (!event.candidate) return;
+    const candidate = event.candidate.toJSON();
+    if (held) held.push(candidate);
+    else send({ rtc: 'candidate', candidate });
   };
 
   const apply = async (signal: RtcSignal): Promise<void> => {
@@ -147,12 +189,13 @@ export function negotiate(
     if (ignoreOffer) return; // ours wins; the polite side answers it
     // An answer to an offer already answered (e.g. the offer was sent again after a rejoin).
     if (description.type === 'answer' && pc.signalingState === 'stable') return;
+    if (description.type === 'offer') {
+      clearTimeout(firstOfferTimer);
+      firstOfferWaited = true;
+    }
     // A colliding offer rolls our own offer back implicitly.
     await pc.setRemoteDescription(description);
-    if (description.type === 'offer') {
-      await pc.setLocalDescription();
-      sendDescription();
-    }
+    if (description.type === 'offer') await describe(false);
   };
 
   const onSignal = ({ from, data }: SignalEventLike): void => {
@@ -202,6 +245,7 @@ export function negotiate(
       if (closed) return;
       closed = true;
       clearTimeout(disconnectedTimer);
+      clearTimeout(firstOfferTimer);
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
       pc.removeEventListener('icecandidate', onIceCandidate);
       pc.removeEventListener('iceconnectionstatechange', onIceStateChange);

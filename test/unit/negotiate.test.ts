@@ -2,7 +2,7 @@
 // machine (offers, answers, implicit rollback, an operations chain) and nothing else.
 // The real thing is tested in Chromium: test/browser/call.test.ts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isPolite, negotiate, parseRtcSignal, type NegotiationRoom, type SignalEventLike } from '../../src/webrtc/negotiate.js';
+import { isPolite, negotiate, parseRtcSignal, type NegotiateOptions, type NegotiationRoom, type SignalEventLike } from '../../src/webrtc/negotiate.js';
 
 type Desc = { type: RTCSdpType; sdp?: string };
 let offers = 0;
@@ -40,9 +40,9 @@ class FakePc extends EventTarget {
         this.localDescription = { type: 'offer', sdp: `offer ${++offers} by ${this.name}` };
         this.signalingState = 'have-local-offer';
       }
+      // Like Chromium, sometimes: a candidate fires before the setLocalDescription promise resolves.
+      this.gather(`cand-${this.name}`);
     });
-    // Like a browser, start gathering once a description is set: candidates follow it.
-    void done.then(() => setTimeout(() => this.gather(`cand-${this.name}`), 0), () => {});
     return done;
   }
 
@@ -123,15 +123,15 @@ class FakeRoom implements NegotiationRoom {
 const asPc = (pc: FakePc) => pc as unknown as RTCPeerConnection;
 const settle = () => new Promise((r) => setTimeout(r, 60));
 
-function pair() {
+function pair(options: NegotiateOptions = {}) {
   const ra = new FakeRoom('a');
   const rb = new FakeRoom('b');
   FakeRoom.link(ra, rb);
   const a = new FakePc('a');
   const b = new FakePc('b');
   const errors: unknown[] = [];
-  const na = negotiate(asPc(a), ra, 'b', { localId: 'a', onError: (e) => errors.push(e) });
-  const nb = negotiate(asPc(b), rb, 'a', { localId: 'b', onError: (e) => errors.push(e) });
+  const na = negotiate(asPc(a), ra, 'b', { localId: 'a', onError: (e) => errors.push(e), ...options });
+  const nb = negotiate(asPc(b), rb, 'a', { localId: 'b', onError: (e) => errors.push(e), ...options });
   return { a, b, ra, rb, na, nb, errors };
 }
 
@@ -164,17 +164,34 @@ describe('isPolite / parseRtcSignal', () => {
 
 describe('negotiate', () => {
   it('one side offers, the other answers, candidates are trickled', async () => {
-    const { a, b, ra, errors } = pair();
+    const { a, b, ra, rb, errors } = pair();
+    b.needNegotiation(); // the impolite side (the polite one holds its first offer back)
     a.needNegotiation();
     await settle();
     expect([a.signalingState, b.signalingState]).toEqual(['stable', 'stable']);
-    expect(a.remoteDescription?.type).toBe('answer');
-    expect(ra.sent.map((s) => (s.data as { rtc: string }).rtc)).toEqual(['description', 'candidate']);
+    expect(a.remoteDescription?.type).toBe('offer');
+    expect(b.remoteDescription?.type).toBe('answer');
+    // Each description goes out before the candidates gathered for it.
+    const kinds = (room: FakeRoom) => room.sent.map((s) => (s.data as { rtc: string; description?: Desc }).description?.type ?? 'candidate');
+    expect(kinds(rb)).toEqual(['offer', 'candidate']);
+    expect(kinds(ra)).toEqual(['answer', 'candidate']);
+    expect(errors).toEqual([]);
+  });
+
+  it('the polite side gives the other side a head start for the first offer, then offers itself', async () => {
+    const { a, b, ra, rb, errors } = pair({ initialOfferDelay: 40 });
+    a.needNegotiation(); // polite: waits
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ra.sent).toEqual([]);
+    await settle();
+    expect([a.signalingState, b.signalingState]).toEqual(['stable', 'stable']);
+    expect(b.remoteDescription?.type).toBe('offer'); // nothing came from b, so a offered after the delay
+    expect(rb.sent.some((s) => (s.data as { description?: Desc }).description?.type === 'answer')).toBe(true);
     expect(errors).toEqual([]);
   });
 
   it('resolves glare: the polite side yields, the impolite offer wins, nothing errors', async () => {
-    const { a, b, ra, rb, errors } = pair(); // 'a' < 'b': a is polite
+    const { a, b, ra, rb, errors } = pair({ initialOfferDelay: 0 }); // 'a' < 'b': a is polite
     a.needNegotiation();
     b.needNegotiation(); // both offers are in flight, each followed by its candidates
     await settle();
@@ -225,7 +242,7 @@ describe('negotiate', () => {
   });
 
   it('sends a pending offer again after a rejoin (the old server may have lost it)', async () => {
-    const { a, ra, rb, errors } = pair();
+    const { a, ra, rb, errors } = pair({ initialOfferDelay: 0 });
     ra.other = undefined; // the offer is lost on the way
     a.needNegotiation();
     await settle();
