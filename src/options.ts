@@ -74,7 +74,7 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
     maxAttempts: positive('backoff.maxAttempts', options.backoff?.maxAttempts ?? Infinity),
   };
   const heartbeat = {
-    interval: positive('heartbeat.interval', options.heartbeat?.interval ?? 5000),
+    interval: delay('heartbeat.interval', options.heartbeat?.interval ?? 5000),
     maxMissed: positive('heartbeat.maxMissed', options.heartbeat?.maxMissed ?? 3),
   };
   const env: Env = { ...defaultEnv(), ...options.env };
@@ -85,8 +85,8 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
     urls,
     backoff,
     heartbeat,
-    connectTimeout: positive('connectTimeout', options.connectTimeout ?? 5000),
-    requestTimeout: positive('requestTimeout', options.requestTimeout ?? 15000),
+    connectTimeout: delay('connectTimeout', options.connectTimeout ?? 5000),
+    requestTimeout: delay('requestTimeout', options.requestTimeout ?? 15000),
     sendBuffer: {
       maxMessages: positive('sendBuffer.maxMessages', options.sendBuffer?.maxMessages ?? 1000),
       maxBytes: positive('sendBuffer.maxBytes', options.sendBuffer?.maxBytes ?? 1_048_576),
@@ -102,14 +102,24 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** setTimeout cannot wait longer: a bigger delay (or Infinity) fires after ~1 ms in Node and browsers. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A delay handed to setTimeout: above 0 and no longer than a timer can wait. */
+function delay(name: string, value: number): number {
+  positive(name, value);
+  if (value > MAX_TIMER_DELAY) throw new TypeError(`resignal: \`${name}\` must be at most ${MAX_TIMER_DELAY} ms (the longest a timer can wait), got ${String(value)}`);
+  return value;
+}
+
 function inRange(name: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !(value >= min && value <= max)) throw new TypeError(`resignal: \`${name}\` must be between ${min} and ${max}, got ${String(value)}`);
   return value;
 }
 
 function schedule(name: string, value: readonly number[]): readonly number[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((ms) => typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms))) {
-    throw new TypeError(`resignal: \`${name}\` must be a non-empty array of delays in ms, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value) || value.length === 0 || value.some((ms) => typeof ms !== 'number' || !(ms >= 0) || !(ms <= MAX_TIMER_DELAY))) {
+    throw new TypeError(`resignal: \`${name}\` must be a non-empty array of delays in ms (0 to ${MAX_TIMER_DELAY}), got ${JSON.stringify(value)}`);
   }
   return [...value];
 }

@@ -184,6 +184,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.waitTimer = undefined;
     this.currentUrl = plan.url;
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    if (generation !== this.generation) return; // a state listener called close()
     // Armed before the token fetch: a hung token function must not hang the Peer either.
     this.connectTimer = this.options.env.setTimeout(() => this.attemptFailed(generation, 'connect-timeout'), this.options.connectTimeout);
     let token: string | undefined;
@@ -257,7 +258,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.everOpened = true;
     this.schedule.opened();
     this.stableTimer = this.options.env.setTimeout(() => this.schedule.stable(), this.options.heartbeat.interval);
+    const generation = this.generation;
     this.setState('open');
+    if (generation !== this.generation) return; // a state listener called close() or reconnectNow()
     this.liveness.start();
     const transport = this.transport!;
     this.buffer.attach((text) => transport.send(text));
@@ -302,7 +305,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** The open link is gone (closed, dead, or replaced): reconnect on the `reconnect` schedule. */
   private linkLost(code: number, reason: string, why: RetryReason): void {
     this.dropLink();
+    const generation = this.generation;
     this.emitSafe('close', { code, reason, willReconnect: true });
+    if (generation !== this.generation) return; // a close listener called close() or reconnectNow()
     this.retry(true, why);
   }
 
@@ -319,8 +324,11 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.emitSafe('error', error);
       return this.shutdown(error, 1006, 'unreachable');
     }
+    const generation = this.generation;
     if (plan.exhausted) this.emitSafe('exhausted', { attempts: this.schedule.attemptCount - 1, urls: this.options.urls });
+    if (generation !== this.generation) return; // an exhausted listener called close()
     this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    if (generation !== this.generation) return; // a state listener called close()
     this.pending = plan;
     this.emitSafe('reconnecting', { attempt: plan.attempt, delay: plan.delay, url: plan.url, reason: why });
     if (this.pending !== plan) return; // a listener called close() or reconnectNow()
