@@ -31,9 +31,12 @@ export class Liveness {
 
   start(): void {
     this.stop();
-    this.heard = true;
+    this.heard = false;
     this.lastHeardAt = this.env.now();
     this.missed = 0;
+    // Ping at once and expect its pong within the first interval: RTT is known right away,
+    // and a link that dies just after opening is dead after maxMissed intervals, not one more.
+    this.ping();
     this.schedule();
   }
 

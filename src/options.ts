@@ -1,4 +1,5 @@
 import { defaultEnv, type Env, type WebSocketCtor } from './env.js';
+import { MAX_TIMER_DELAY } from './protocol/codec.js';
 
 export interface BackoffOptions {
   /** Waits (ms) between failed attempts before the first successful open; the last one repeats. @default [200, 400, 600] */
@@ -101,9 +102,6 @@ function positive(name: string, value: number): number {
   if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`resignal: \`${name}\` must be a number above 0, got ${String(value)}`);
   return value;
 }
-
-/** setTimeout cannot wait longer: a bigger delay (or Infinity) fires after ~1 ms in Node and browsers. */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /** A delay handed to setTimeout: above 0 and no longer than a timer can wait. */
 function delay(name: string, value: number): number {

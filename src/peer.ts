@@ -7,7 +7,8 @@ import type { PeerEvents, PeerState, PeerStats, RetryReason } from './events.js'
 import { Liveness } from './liveness.js';
 import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './options.js';
 import { isTerminalCloseCode } from './protocol/close-codes.js';
-import { decodeFrame, encodeFrame, utf8Length } from './protocol/codec.js';
+import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
+import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
 import { PROTOCOL_VERSION, ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
 import { Rooms } from './rooms.js';
@@ -30,7 +31,7 @@ export interface HandlerContext {
   peer: Peer;
 }
 
-export type RequestHandler = (data: unknown, context: HandlerContext) => unknown;
+export type RequestHandler = AnyRequestHandler<HandlerContext>;
 
 /**
  * A resilient signaling client. It owns no socket code: it coordinates a Transport, the
@@ -60,6 +61,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   private connectTimer: TimerHandle | undefined;
   private stableTimer: TimerHandle | undefined;
   private everOpened = false;
+  /** While linkLost() emits `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
+  private losingLink = false;
+  private retryAtOnce = false;
   private lastSeq = 0;
   private waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
   private counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
@@ -129,9 +133,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
     if (this.currentState === 'closed') return Promise.reject(this.closedError(`request "${method}"`));
     const id = `${this.idPrefix}.${(this.nextRequestId++).toString(36)}`;
+    const timeout = options.timeout ?? this.options.requestTimeout;
+    if (!validDelay(timeout)) return Promise.reject(new TypeError(`resignal: request "${method}": \`timeout\` must be a number of ms above 0 and at most 2147483647, got ${String(timeout)}`));
     let encoded: { text: string; bytes: number };
     try {
-      encoded = this.encodeOutbound({ type: 'request', id, method, data }, `request "${method}"`);
+      encoded = encodeSized({ type: 'request', id, method, data }, this.options.maxMessageBytes, `request "${method}"`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -139,7 +145,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       id,
       method,
       ...encoded,
-      timeout: options.timeout ?? this.options.requestTimeout,
+      timeout,
       signal: options.signal,
       replay: options.replay ?? true,
     }) as Promise<T>;
@@ -148,7 +154,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Fire-and-forget. Queued while offline, never replayed once written. Throws `TOO_LARGE`, `BUFFER_FULL`, `CLOSED`. */
   notify(method: string, data?: unknown): void {
     if (this.currentState === 'closed') throw this.closedError(`notification "${method}"`);
-    const { text, bytes } = this.encodeOutbound({ type: 'notification', method, data }, `notification "${method}"`);
+    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.options.maxMessageBytes, `notification "${method}"`);
     this.buffer.notify(text, bytes, method);
   }
 
@@ -169,6 +175,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Try now: skip a pending backoff wait, or replace an open link (e.g. after a network change). */
   reconnectNow(): void {
     if (this.currentState === 'open') this.linkLost(1000, 'reconnectNow() called', 'manual');
+    else if (this.losingLink) this.retryAtOnce = true; // from a close listener: retry() has not run yet
     this.attemptNow();
   }
 
@@ -201,7 +208,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     try {
       this.transport = this.openTransport(plan.url, {
-        onOpen: () => this.transport?.send(encodeFrame(this.hello(token))),
+        onOpen: () => generation === this.generation && this.transport?.send(encodeFrame(this.hello(token))),
         onMessage: (data) => generation === this.generation && this.receive(data),
         onClose: (code, reason) => generation === this.generation && this.closed(code, reason),
       });
@@ -270,33 +277,25 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private async answer(frame: RequestFrame, generation: number): Promise<void> {
-    const handler = this.handlers.get(frame.method);
-    let response: object;
-    if (!handler) {
-      response = { type: 'response', id: frame.id, ok: false, error: { code: 'NOT_FOUND', message: `no handler for "${frame.method}" on this peer; register one with peer.handle()` } };
-    } else {
-      try {
-        response = { type: 'response', id: frame.id, ok: true, data: await handler(frame.data, { method: frame.method, peer: this }) };
-      } catch (error) {
-        const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'INTERNAL';
-        response = { type: 'response', id: frame.id, ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };
-      }
-    }
+    const body = await answerRequest(this.handlers, frame, { method: frame.method, peer: this });
     // The server's request fails when its link drops, so a response for an older link is useless.
     if (generation !== this.generation || this.currentState !== 'open') return;
+    let encoded: { text: string; bytes: number };
     try {
-      const { text, bytes } = this.encodeOutbound(response, `response to "${frame.method}"`);
-      this.buffer.notify(text, bytes, frame.method);
+      encoded = encodeSized({ type: 'response', id: frame.id, ...body }, this.options.maxMessageBytes, `response to "${frame.method}"`);
     } catch (error) {
+      // Still answer exactly once, so the server's request fails now rather than timing out.
       this.emitSafe('error', error as SignalError);
+      encoded = encodeSized({ type: 'response', id: frame.id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } }, Infinity, '');
     }
+    this.buffer.notify(encoded.text, encoded.bytes, frame.method);
   }
 
   private closed(code: number, reason: string): void {
     if (isTerminalCloseCode(code)) {
       const error = new SignalError('KICKED', `the server closed the link with terminal code ${code}${reason ? ` ("${reason}")` : ''}; not reconnecting. Check the token, protocol version or why the server removed this peer`, { closeCode: code, closeReason: reason });
-      this.emitSafe('error', error);
-      return this.shutdown(error, code, reason);
+      this.shutdown(error, code, reason);
+      return this.emitSafe('error', error);
     }
     if (this.currentState === 'open') this.linkLost(code, reason, 'closed');
     else this.attemptFailed(this.generation, 'connect-failed');
@@ -306,9 +305,15 @@ export class Peer extends EventEmitter<PeerEvents> {
   private linkLost(code: number, reason: string, why: RetryReason): void {
     this.dropLink();
     const generation = this.generation;
+    this.setState('reconnecting');
+    if (generation !== this.generation) return; // a state listener called close()
+    this.losingLink = true;
+    this.retryAtOnce = false;
     this.emitSafe('close', { code, reason, willReconnect: true });
-    if (generation !== this.generation) return; // a close listener called close() or reconnectNow()
+    this.losingLink = false;
+    if (generation !== this.generation) return; // a close listener called close()
     this.retry(true, why);
+    if (this.retryAtOnce) this.attemptNow(); // a close listener called reconnectNow()
   }
 
   private attemptFailed(generation: number, why: RetryReason): void {
@@ -321,8 +326,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const plan = this.schedule.next(dropped);
     if (!plan) {
       const error = new SignalError('UNREACHABLE', `gave up after ${this.schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.options.urls.join(', ')}; check the server and network, then create a new Peer`);
-      this.emitSafe('error', error);
-      return this.shutdown(error, 1006, 'unreachable');
+      this.shutdown(error, 1006, 'unreachable');
+      return this.emitSafe('error', error);
     }
     const generation = this.generation;
     if (plan.exhausted) this.emitSafe('exhausted', { attempts: this.schedule.attemptCount - 1, urls: this.options.urls });
@@ -354,7 +359,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private shutdown(error: SignalError, code: number, reason: string): void {
-    const wasOpen = this.currentState === 'open';
+    const started = this.currentState !== 'idle';
     this.generation++;
     this.pending = undefined;
     for (const timer of ['waitTimer', 'connectTimer', 'stableTimer'] as const) this.clearTimer(timer);
@@ -366,16 +371,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.buffer.failAll(error);
     this.setState('closed');
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    if (wasOpen || isTerminalCloseCode(code)) this.emitSafe('close', { code, reason, willReconnect: false });
-  }
-
-  private encodeOutbound(frame: object, what: string): { text: string; bytes: number } {
-    const text = encodeFrame(frame);
-    const bytes = utf8Length(text);
-    if (bytes > this.options.maxMessageBytes) {
-      throw new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over maxMessageBytes (${this.options.maxMessageBytes}); send less data per message or raise the limit on both client and server`);
-    }
-    return { text, bytes };
+    if (started) this.emitSafe('close', { code, reason, willReconnect: false });
   }
 
   private closedError(what: string): SignalError {

@@ -37,15 +37,41 @@ export function encodeFrame(frame: object): string {
   return text;
 }
 
+/**
+ * Encode a frame and measure it. Throws `TOO_LARGE` over `maxBytes`, so an oversized message
+ * is refused at the call instead of being closed by the server with 1009 later.
+ */
+export function encodeSized(frame: object, maxBytes: number, what: string): { text: string; bytes: number } {
+  const text = encodeFrame(frame);
+  const bytes = utf8Length(text);
+  if (bytes > maxBytes) {
+    throw new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over maxMessageBytes (${maxBytes}); send less data per message or raise the limit on both client and server`);
+  }
+  return { text, bytes };
+}
+
+/** The longest delay setTimeout honours; a longer one (or Infinity) fires after ~1 ms. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** True for a delay a timer can wait: above 0 and at most MAX_TIMER_DELAY. */
+export function validDelay(ms: unknown): ms is number {
+  return typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_DELAY;
+}
+
 /** UTF-8 byte length of a string, without allocating an encoded copy. */
 export function utf8Length(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) i++, (bytes += 2); // surrogate pair: 4 bytes for 2 UTF-16 units
-    else bytes += 2;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      i++;
+      bytes += 2; // a surrogate pair: 4 bytes for 2 UTF-16 units
+    } else {
+      bytes += 2; // 3 bytes; a lone surrogate is encoded as U+FFFD, also 3 bytes
+    }
   }
   return bytes;
 }

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SignalError } from '../../src/errors.js';
-import { decodeFrame, encodeFrame, utf8Length } from '../../src/protocol/codec.js';
+import { decodeFrame, encodeFrame, encodeSized, MAX_TIMER_DELAY, utf8Length, validDelay } from '../../src/protocol/codec.js';
 import { ClientFrame, ServerFrame } from '../../src/protocol/frames.js';
 
 function expectBad(input: unknown, message: RegExp) {
@@ -126,16 +127,59 @@ describe('utf8Length', () => {
     }
   });
 
-  // KNOWN BUG in src/protocol/codec.ts (not a file this test suite may change; reported):
-  // a high surrogate is assumed to start a pair, so the unit after it is skipped even when it
-  // is not a low surrogate. A lone high surrogate followed by a 2-byte, 3-byte or high-surrogate
-  // unit is undercounted. Unreachable from the Peer (see the test above), wrong for raw strings.
-  // `it.fails` passes while the bug exists; flip it to `it` once codec.ts checks the next unit.
-  it.fails.each([
+  // Formerly undercounted: a high surrogate was assumed to start a pair, so the unit after it
+  // was skipped even when it was not a low surrogate. A lone surrogate is encoded as U+FFFD (3 bytes).
+  it.each([
     ['a lone high surrogate before a 2-byte character', '\ud800\u00e9'],
     ['a lone high surrogate before a 3-byte character', '\ud800\u20ac'],
     ['two high surrogates', '\ud800\ud800'],
-  ])('equals Buffer.byteLength for %s (known bug)', (_name, text) => {
+  ])('equals Buffer.byteLength for %s', (_name, text) => {
     expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'));
+  });
+
+  it('equals Buffer.byteLength for any sequence of UTF-16 units, well-formed or not', () => {
+    const units = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 40 });
+    fc.assert(
+      fc.property(units, (codes) => {
+        const text = String.fromCharCode(...codes);
+        expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('encodeSized', () => {
+  it('returns the encoded text and its UTF-8 length', () => {
+    const frame = { type: 'notification', method: 'm', data: 'é😀' };
+    const text = JSON.stringify(frame);
+    expect(encodeSized(frame, 1000, 'x')).toEqual({ text, bytes: Buffer.byteLength(text, 'utf8') });
+  });
+
+  it('accepts exactly maxBytes and throws TOO_LARGE one byte over, naming what was refused', () => {
+    const frame = { data: 'é'.repeat(10) };
+    const bytes = Buffer.byteLength(JSON.stringify(frame), 'utf8');
+    expect(encodeSized(frame, bytes, 'x').bytes).toBe(bytes);
+    expect(() => encodeSized(frame, bytes - 1, 'notification "m"')).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE', message: expect.stringContaining(`notification "m" is ${bytes} bytes`) }),
+    );
+  });
+
+  it('throws BAD_MESSAGE for data that cannot be JSON, whatever the limit', () => {
+    expect(() => encodeSized({ data: 1n }, Infinity, 'x')).toThrow(expect.objectContaining({ code: 'BAD_MESSAGE' }));
+  });
+});
+
+describe('validDelay', () => {
+  it.each([1, 0.5, 1000, MAX_TIMER_DELAY])('accepts %s', (ms) => {
+    expect(validDelay(ms)).toBe(true);
+  });
+
+  it.each([0, -1, NaN, Infinity, -Infinity, MAX_TIMER_DELAY + 1, '100', null, undefined])('refuses %s', (ms) => {
+    expect(validDelay(ms)).toBe(false);
+  });
+
+  it('MAX_TIMER_DELAY is the longest delay setTimeout honours (2^31-1 ms)', () => {
+    expect(MAX_TIMER_DELAY).toBe(2 ** 31 - 1);
   });
 });

@@ -46,16 +46,39 @@ afterEach(() => {
 });
 
 describe('Liveness: heartbeat', () => {
-  it('pings once per interval with increasing ids while frames keep arriving', () => {
+  it('pings at once on start(), then once per interval with increasing ids while frames keep arriving', () => {
     const t = setup();
     t.liveness.start();
-    expect(t.pings).toEqual([]);
+    expect(t.pings).toEqual([{ id: 1, at: 0 }]); // the opening ping goes out inside start()
     for (let i = 0; i < 5; i++) {
-      vi.advanceTimersByTime(INTERVAL);
       t.liveness.received();
+      vi.advanceTimersByTime(INTERVAL);
     }
-    expect(t.pings).toEqual([1, 2, 3, 4, 5].map((id) => ({ id, at: id * INTERVAL })));
+    expect(t.pings).toEqual([0, 1, 2, 3, 4, 5].map((i) => ({ id: i + 1, at: i * INTERVAL })));
     expect(t.dead).toBe(false);
+  });
+
+  it('expects an answer within the first interval: start() does not count as hearing from the link', () => {
+    const t = setup(1);
+    t.liveness.start();
+    vi.advanceTimersByTime(INTERVAL - 1);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(INTERVAL);
+  });
+
+  it('a link that answers the opening ping within the first interval survives its first tick', () => {
+    const t = setup(1);
+    t.liveness.start();
+    vi.advanceTimersByTime(INTERVAL / 2);
+    t.liveness.received();
+    vi.advanceTimersByTime(INTERVAL / 2);
+    expect(t.dead).toBe(false);
+    expect(t.pings.map((p) => p.at)).toEqual([0, INTERVAL]);
+    vi.advanceTimersByTime(INTERVAL); // the second ping goes unanswered
+    expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(2 * INTERVAL);
   });
 
   it('declares the link dead after 3 consecutive intervals with nothing received', () => {
@@ -71,43 +94,49 @@ describe('Liveness: heartbeat', () => {
     expect(t.deadAt).toBe(4 * INTERVAL);
   });
 
-  it('a link that never answers a ping is dead after maxMissed missed pongs', () => {
+  it('a link that goes silent right after start() is dead after maxMissed intervals, not one more', () => {
     const t = setup(3);
     t.liveness.start();
+    vi.advanceTimersByTime(3 * INTERVAL - 1);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.dead).toBe(true);
     vi.advanceTimersByTime(10 * INTERVAL);
     expect(t.deaths).toBe(1);
-    // The first ping goes out after one interval; 3 of them go unanswered.
-    expect(t.pings.map((p) => p.at)).toEqual([1, 2, 3].map((i) => i * INTERVAL));
-    expect(t.deadAt).toBe(4 * INTERVAL);
+    // The opening ping and the next two (at 0, 1 and 2 intervals) all go unanswered.
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1, 2].map((i) => i * INTERVAL));
+    expect(t.deadAt).toBe(3 * INTERVAL);
   });
 
   it('honours maxMissed', () => {
-    const t = setup(1);
+    const t = setup(2);
     t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL);
+    vi.advanceTimersByTime(2 * INTERVAL - 1);
     expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(INTERVAL);
+    vi.advanceTimersByTime(1);
     expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(2 * INTERVAL);
   });
 
   it('any received frame resets the count of missed intervals', () => {
     const t = setup(3);
     t.liveness.start();
-    vi.advanceTimersByTime(3 * INTERVAL); // ticks at 1, 2, 3: two silent intervals counted
+    vi.advanceTimersByTime(2 * INTERVAL); // ticks at 1, 2: two silent intervals counted
     expect(t.dead).toBe(false);
     t.liveness.received();
-    vi.advanceTimersByTime(3 * INTERVAL); // tick at 4 sees the frame; 5 and 6 are misses 1 and 2
+    vi.advanceTimersByTime(3 * INTERVAL); // tick at 3 sees the frame; 4 and 5 are misses 1 and 2
     expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(INTERVAL); // 7: third miss
+    vi.advanceTimersByTime(INTERVAL); // 6: third miss
     expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(6 * INTERVAL);
   });
 
-  it('stop() cancels the timer: no pings, no death', () => {
+  it('stop() cancels the timer: no more pings, no death', () => {
     const t = setup();
     t.liveness.start();
     t.liveness.stop();
     vi.advanceTimersByTime(100 * INTERVAL);
-    expect(t.pings).toEqual([]);
+    expect(t.pings).toEqual([{ id: 1, at: 0 }]); // only the opening ping
     expect(t.dead).toBe(false);
   });
 
@@ -118,11 +147,26 @@ describe('Liveness: heartbeat', () => {
     expect(t.deaths).toBe(1);
     vi.advanceTimersByTime(10 * INTERVAL);
     expect(t.deaths).toBe(1); // a dead link stays quiet until restarted
+    expect(t.pings).toHaveLength(2);
+    const restartedAt = Date.now();
     t.liveness.start();
-    vi.advanceTimersByTime(3 * INTERVAL - 1);
+    expect(t.pings.at(-1)).toEqual({ id: 3, at: restartedAt }); // a fresh opening ping
+    vi.advanceTimersByTime(2 * INTERVAL - 1);
     expect(t.deaths).toBe(1);
     vi.advanceTimersByTime(1);
     expect(t.deaths).toBe(2);
+  });
+
+  it('start() on a running link restarts the count and pings again', () => {
+    const t = setup(2);
+    t.liveness.start();
+    vi.advanceTimersByTime(INTERVAL + INTERVAL / 2); // one miss counted
+    t.liveness.start();
+    expect(t.pings).toHaveLength(3); // 0, 1000 and the new opening ping at 1500
+    vi.advanceTimersByTime(2 * INTERVAL - 1); // the old timer (due at 2000) no longer fires
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(INTERVAL + INTERVAL / 2 + 2 * INTERVAL);
   });
 
   it('silentFor() is the time since the last received frame', () => {
@@ -140,8 +184,8 @@ describe('Liveness: late timers (throttled tab, sleeping laptop)', () => {
   it('a tick that fires much later than scheduled is not counted as misses: it probes and gives one interval', () => {
     const t = setup(3);
     t.liveness.start();
-    vi.advanceTimersByTime(3 * INTERVAL); // two misses already counted
-    expect(t.pings).toHaveLength(3);
+    vi.advanceTimersByTime(2 * INTERVAL); // two misses already counted
+    expect(t.pings).toHaveLength(3); // at 0, 1000 and 2000
     // The machine sleeps for an hour: the clock jumps, the timer has not run yet.
     vi.setSystemTime(Date.now() + 3_600_000);
     vi.advanceTimersByTime(INTERVAL); // the late tick runs now
@@ -169,7 +213,9 @@ describe('Liveness: late timers (throttled tab, sleeping laptop)', () => {
   it('a tick late by less than one interval still counts normally', () => {
     const t = setup(1);
     t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL); // heard (start): no miss
+    t.liveness.received(); // the opening ping is answered
+    vi.advanceTimersByTime(INTERVAL); // heard: no miss
+    expect(t.dead).toBe(false);
     vi.setSystemTime(Date.now() + INTERVAL / 2); // mildly late
     vi.advanceTimersByTime(INTERVAL);
     expect(t.dead).toBe(true);
@@ -180,9 +226,13 @@ describe('Liveness: probe()', () => {
   it('pings at once and declares the link dead after one silent interval', () => {
     const t = setup(3);
     t.liveness.start();
+    t.liveness.received(); // the opening ping is answered
     vi.advanceTimersByTime(INTERVAL / 2);
     t.liveness.probe();
-    expect(t.pings).toEqual([{ id: 1, at: INTERVAL / 2 }]);
+    expect(t.pings).toEqual([
+      { id: 1, at: 0 },
+      { id: 2, at: INTERVAL / 2 },
+    ]);
     vi.advanceTimersByTime(INTERVAL - 1);
     expect(t.dead).toBe(false);
     vi.advanceTimersByTime(1);
@@ -202,40 +252,42 @@ describe('Liveness: probe()', () => {
   it('does nothing while stopped', () => {
     const t = setup();
     t.liveness.probe();
+    expect(t.pings).toEqual([]); // a probe before start() sends nothing
     t.liveness.start();
     t.liveness.stop();
     t.liveness.probe();
     vi.advanceTimersByTime(10 * INTERVAL);
-    expect(t.pings).toEqual([]);
+    expect(t.pings).toEqual([{ id: 1, at: 0 }]); // only the opening ping of start()
     expect(t.dead).toBe(false);
   });
 });
 
 describe('Liveness: RTT', () => {
-  it('measures from ping to the matching pong', () => {
+  it('measures from ping to the matching pong, from the opening ping on', () => {
     const t = setup();
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL); // ping 1
+    t.liveness.start(); // ping 1 at 0
     vi.advanceTimersByTime(37);
     t.liveness.pong(1);
-    expect(t.rtts).toEqual([37]);
+    expect(t.rtts).toEqual([37]); // known right away, not one interval later
+    vi.advanceTimersByTime(INTERVAL - 37); // ping 2 at 1000
+    vi.advanceTimersByTime(12);
+    t.liveness.pong(2);
+    expect(t.rtts).toEqual([37, 12]);
   });
 
   it('matches the pong to its own ping when several are outstanding', () => {
     const t = setup(5);
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL); // ping 1 at 1000
-    vi.advanceTimersByTime(INTERVAL); // ping 2 at 2000
+    t.liveness.start(); // ping 1 at 0
+    vi.advanceTimersByTime(INTERVAL); // ping 2 at 1000
     vi.advanceTimersByTime(100);
-    t.liveness.pong(1);
     t.liveness.pong(2);
-    expect(t.rtts).toEqual([INTERVAL + 100, 100]);
+    t.liveness.pong(1);
+    expect(t.rtts).toEqual([100, INTERVAL + 100]);
   });
 
   it('ignores unknown and duplicate pongs', () => {
     const t = setup();
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL);
+    t.liveness.start(); // ping 1
     t.liveness.pong(99);
     t.liveness.pong(1);
     t.liveness.pong(1);
@@ -244,11 +296,14 @@ describe('Liveness: RTT', () => {
 
   it('ignores a pong for a ping sent before stop()', () => {
     const t = setup();
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL); // ping 1
+    t.liveness.start(); // ping 1
+    vi.advanceTimersByTime(INTERVAL); // ping 2
     t.liveness.stop();
-    t.liveness.start();
+    t.liveness.start(); // ping 3
     t.liveness.pong(1);
+    t.liveness.pong(2);
     expect(t.rtts).toEqual([]);
+    t.liveness.pong(3);
+    expect(t.rtts).toEqual([0]);
   });
 });

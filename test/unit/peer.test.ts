@@ -148,8 +148,9 @@ describe('Peer: connecting', () => {
     socket.open();
     expect(socket.sent.map((f) => f.type)).toEqual(['hello']);
     socket.welcome('p1');
-    expect(socket.sent.map((f) => f.type)).toEqual(['hello', 'request', 'notification']);
-    const request = socket.sent[1]!;
+    // The opening ping is written first, before the send buffer flushes.
+    expect(socket.sent.map((f) => f.type)).toEqual(['hello', 'ping', 'request', 'notification']);
+    const request = socket.sent[2]!;
     expect(request).toMatchObject({ method: 'early', data: 1 });
     expect(request.replay).toBeUndefined();
     socket.receive({ type: 'response', id: request.id, ok: true, data: 'answer' });
@@ -295,6 +296,27 @@ describe('Peer: staged backoff', () => {
     expect(t.ws.sockets).toHaveLength(2);
   });
 
+  it('a lost link changes the state to reconnecting before close (willReconnect: true), then emits reconnecting', async () => {
+    const t = await connected();
+    const seen: string[] = [];
+    t.peer.on('close', () => seen.push(t.peer.state));
+    const before = t.log.length;
+    t.socket(0).drop(1006);
+    expect(seen).toEqual(['reconnecting']);
+    expect(t.log.slice(before).map((e) => e.event)).toEqual(['state', 'close', 'reconnecting']);
+    expect(t.of('state').at(-1)).toEqual({ from: 'open', to: 'reconnecting' });
+  });
+
+  it('a dead link also reads reconnecting inside the close listener', async () => {
+    const t = await connected();
+    const seen: string[] = [];
+    t.peer.on('close', () => seen.push(t.peer.state));
+    const before = t.log.length;
+    await advance(3 * INTERVAL);
+    expect(seen).toEqual(['reconnecting']);
+    expect(t.log.slice(before).map((e) => e.event)).toEqual(['state', 'close', 'reconnecting']);
+  });
+
   it('maxAttempts: gives up with UNREACHABLE, rejects everything pending, creates no more sockets', async () => {
     const t = setup({ backoff: { maxAttempts: 3 } });
     const ready = track(t.peer.connect());
@@ -309,8 +331,47 @@ describe('Peer: staged backoff', () => {
     expect(ready.error?.code).toBe('UNREACHABLE');
     expect(pending.error?.code).toBe('UNREACHABLE');
     expect(t.of('error')).toMatchObject([{ code: 'UNREACHABLE' }]);
+    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false }]);
+    // Shut down first, then the error: state closed -> close -> error.
+    expect(t.log.slice(-3).map((e) => e.event)).toEqual(['state', 'close', 'error']);
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(3);
+  });
+
+  it('maxAttempts after a link was open: one close with willReconnect: false for giving up', async () => {
+    const t = await connected({ backoff: { maxAttempts: 2 } });
+    await advance(INTERVAL); // stable: the drop starts a fresh count of attempts
+    answerPings(t.socket(0), new Set());
+    t.socket(0).drop(1006);
+    await advance(2000);
+    t.socket(1).drop(1006);
+    await advance(4000);
+    t.socket(2).drop(1006);
+    await flush();
+    expect(t.peer.state).toBe('closed');
+    expect(t.of('close')).toEqual([
+      { code: 1006, reason: '', willReconnect: true },
+      { code: 1006, reason: 'unreachable', willReconnect: false },
+    ]);
+    expect(t.states()).toEqual(['connecting', 'open', 'reconnecting', 'closed']);
+  });
+
+  it('UNREACHABLE: an error listener sees the Peer already closed, everything pending rejected, and close() there is a no-op', async () => {
+    const t = setup({ backoff: { maxAttempts: 1 } });
+    const ready = track(t.peer.connect());
+    const pending = track(t.peer.request('q'));
+    const seen: Array<{ state: string; closes: number }> = [];
+    t.peer.on('error', () => {
+      seen.push({ state: t.peer.state, closes: t.of('close').length });
+      t.peer.close();
+    });
+    t.socket(0).drop(1006);
+    await flush();
+    expect(seen).toEqual([{ state: 'closed', closes: 1 }]);
+    expect(ready.error?.code).toBe('UNREACHABLE');
+    expect(pending.error?.code).toBe('UNREACHABLE');
+    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false }]);
+    expect(t.states()).toEqual(['connecting', 'closed']);
   });
 });
 
@@ -355,6 +416,7 @@ describe('Peer: terminal closes', () => {
     const t = await connected();
     const pending = track(t.peer.request('offer', 'sdp'));
     t.peer.notify('n'); // written: gone already
+    const written = t.socket(0).sent.length;
     t.socket(0).drop(code, 'go away');
     await flush();
     expect(t.peer.state).toBe('closed');
@@ -362,11 +424,31 @@ describe('Peer: terminal closes', () => {
     expect(pending.error).toMatchObject({ code: 'KICKED', closeCode: code, closeReason: 'go away' });
     expect(t.of('error')).toMatchObject([{ code: 'KICKED', closeCode: code, closeReason: 'go away' }]);
     expect(t.of('close')).toEqual([{ code, reason: 'go away', willReconnect: false }]);
+    // Shut down first, then the error: state closed -> close -> error.
+    expect(t.log.slice(-3).map((e) => e.event)).toEqual(['state', 'close', 'error']);
     expect(t.of('reconnecting')).toEqual([]);
     expect(t.peer.stats().buffered).toBe(0);
     await advance(120_000);
     expect(t.ws.sockets).toHaveLength(1);
-    expect(t.socket(0).sentOfType('ping')).toEqual([]); // nothing is written after the kick
+    // Nothing is written after the kick: no more pings.
+    expect(t.socket(0).sent).toHaveLength(written);
+    expect(t.socket(0).sentAfterClose).toBe(0);
+  });
+
+  it('close() from an error listener on a kick is a no-op: pending requests still get KICKED, one close event', async () => {
+    const t = await connected();
+    const pending = track(t.peer.request('q'));
+    const seen: Array<{ state: string; closes: number }> = [];
+    t.peer.on('error', () => {
+      seen.push({ state: t.peer.state, closes: t.of('close').length });
+      t.peer.close();
+    });
+    t.socket(0).drop(4001, 'kicked');
+    await flush();
+    expect(seen).toEqual([{ state: 'closed', closes: 1 }]);
+    expect(pending.error).toMatchObject({ code: 'KICKED', closeCode: 4001 });
+    expect(t.of('close')).toEqual([{ code: 4001, reason: 'kicked', willReconnect: false }]);
+    expect(t.states()).toEqual(['connecting', 'open', 'closed']);
   });
 
   it('a terminal close before welcome (auth refused) rejects connect() with KICKED', async () => {
@@ -379,6 +461,7 @@ describe('Peer: terminal closes', () => {
     expect(ready.error).toMatchObject({ code: 'KICKED', closeCode: 4001, closeReason: 'bad token' });
     expect(queued.error?.code).toBe('KICKED');
     expect(t.states()).toEqual(['connecting', 'closed']);
+    expect(t.of('close')).toEqual([{ code: 4001, reason: 'bad token', willReconnect: false }]);
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(1);
   });
@@ -392,6 +475,10 @@ describe('Peer: terminal closes', () => {
     await advance(60_000);
     expect(t.peer.state).toBe('closed');
     expect(t.ws.sockets).toHaveLength(2);
+    expect(t.of('close')).toEqual([
+      { code: 1006, reason: '', willReconnect: true },
+      { code: 4001, reason: 'token expired', willReconnect: false },
+    ]);
   });
 });
 
@@ -399,6 +486,7 @@ describe('Peer: close()', () => {
   it('is terminal and idempotent: one state change, pending rejected with CLOSED, the socket closed with 1000', async () => {
     const t = await connected();
     const pending = track(t.peer.request('q'));
+    const written = t.socket(0).sent.length;
     t.peer.close();
     t.peer.close();
     await flush();
@@ -409,7 +497,7 @@ describe('Peer: close()', () => {
     expect(t.socket(0).closeCalls).toEqual([{ code: 1000, reason: 'closed by client' }]);
     await advance(120_000);
     expect(t.ws.sockets).toHaveLength(1);
-    expect(t.socket(0).sentOfType('ping')).toEqual([]);
+    expect(t.socket(0).sent).toHaveLength(written); // no more pings after close()
     expect(t.socket(0).sentAfterClose).toBe(0);
   });
 
@@ -422,18 +510,19 @@ describe('Peer: close()', () => {
     expect(request.error?.code).toBe('CLOSED');
     expect(connect.error?.code).toBe('CLOSED');
     expect(() => t.peer.notify('n')).toThrow(expect.objectContaining({ code: 'CLOSED' }));
-    expect(t.socket(0).sent.map((f) => f.type)).toEqual(['hello']);
+    expect(t.socket(0).sent.map((f) => f.type)).toEqual(['hello', 'ping']);
   });
 
-  it('before the first open: rejects connect() with CLOSED and abandons the attempt', async () => {
+  it('before the first open: rejects connect() with CLOSED, abandons the attempt and emits one close', async () => {
     const t = setup();
     const ready = track(t.peer.connect());
     t.peer.close();
     await flush();
     expect(ready.error?.code).toBe('CLOSED');
-    expect(t.of('close')).toEqual([]); // it never was open
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false }]);
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(1);
+    expect(t.of('close')).toHaveLength(1); // the abandoned socket's own close is not reported again
   });
 
   it('during a backoff wait: no further attempt', async () => {
@@ -443,12 +532,28 @@ describe('Peer: close()', () => {
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(1);
     expect(t.peer.state).toBe('closed');
+    expect(t.of('close')).toEqual([
+      { code: 1006, reason: '', willReconnect: true },
+      { code: 1000, reason: 'closed by client', willReconnect: false },
+    ]);
   });
 
-  it('on an idle Peer: closed, and connect() rejects', async () => {
+  it('during a backoff wait of the first connect: one close with willReconnect: false', async () => {
+    const t = setup();
+    track(t.peer.connect());
+    t.socket(0).drop(1006);
+    expect(t.peer.state).toBe('connecting');
+    t.peer.close();
+    await advance(60_000);
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false }]);
+    expect(t.ws.sockets).toHaveLength(1);
+  });
+
+  it('on an idle Peer: closed, no close event, and connect() rejects', async () => {
     const t = setup();
     t.peer.close();
     expect(t.states()).toEqual(['closed']);
+    expect(t.of('close')).toEqual([]); // it never started
     const ready = track(t.peer.connect());
     await flush();
     expect(ready.error?.code).toBe('CLOSED');
@@ -560,7 +665,7 @@ describe('Peer: inbound validation', () => {
     t.peer.notify('fits', 'x'.repeat(100));
     // 100 characters again, but 200 bytes in UTF-8: over the limit with the envelope.
     expect(() => t.peer.notify('fits', 'é'.repeat(100))).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
-    expect(t.socket(0).sent.map((f) => f.type)).toEqual(['hello', 'notification']);
+    expect(t.socket(0).sent.map((f) => f.type)).toEqual(['hello', 'ping', 'notification']);
     expect(t.peer.stats().buffered).toBe(0);
   });
 
@@ -666,12 +771,13 @@ describe('Peer: send buffer across reconnects', () => {
     expect(second.sent.map((f) => f.type)).toEqual(['hello']);
     second.welcome('p1', true);
     expect(second.sent.slice(1)).toEqual([
+      { type: 'ping', id: expect.any(Number) }, // the opening ping comes before the replays
       { type: 'request', id: idA, method: 'a', replay: true },
       { type: 'notification', method: 'queued-note' },
       { type: 'request', id: expect.any(String), method: 'c' },
     ]);
     second.receive({ type: 'response', id: idA, ok: true, data: 'A' });
-    second.receive({ type: 'response', id: second.sent[3]!.id, ok: true, data: 'C' });
+    second.receive({ type: 'response', id: second.sent[4]!.id, ok: true, data: 'C' });
     await flush();
     expect([a.value, b.value, c.value]).toEqual(['A', 'B', 'C']);
   });
@@ -703,6 +809,31 @@ describe('Peer: send buffer across reconnects', () => {
     expect(t.socket(1).sentOfType('request')).toEqual([]);
   });
 
+  it.each([
+    ['0', 0],
+    ['negative', -1],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['over 2^31-1 ms', 2 ** 31],
+  ])('a %s timeout is refused with a TypeError naming the timeout, and nothing is sent', async (_name, timeout) => {
+    const t = await connected();
+    const r = track(t.peer.request('q', null, { timeout }));
+    await flush();
+    expect(r.error).toBeInstanceOf(TypeError);
+    expect(r.error?.message).toContain('timeout');
+    expect(r.error?.message).toContain(String(timeout));
+    expect(t.socket(0).sentOfType('request')).toEqual([]);
+    expect(t.peer.stats().buffered).toBe(0);
+  });
+
+  it('the longest timeout a timer can wait (2^31-1 ms) is accepted', async () => {
+    const t = await connected();
+    const r = track(t.peer.request('q', null, { timeout: 2 ** 31 - 1 }));
+    await flush();
+    expect(r.settled).toBe(false);
+    expect(t.socket(0).sentOfType('request')).toHaveLength(1);
+  });
+
   it('an aborted request is never sent', async () => {
     const t = setup();
     track(t.peer.connect());
@@ -726,28 +857,32 @@ describe('Peer: send buffer across reconnects', () => {
     expect(r1.settled).toBe(false);
     track(t.peer.connect());
     accept(t.socket(0));
-    expect(t.socket(0).sent.slice(1).map((f) => f.method)).toEqual(['one', 'two']);
+    expect(t.socket(0).sent.map((f) => f.type)).toEqual(['hello', 'ping', 'request', 'notification']);
+    expect(t.socket(0).sent.slice(2).map((f) => f.method)).toEqual(['one', 'two']);
   });
 });
 
 describe('Peer: liveness', () => {
-  it('pings every interval while open, and stays open while pongs come back', async () => {
+  it('pings at once when the link opens, then every interval, and stays open while pongs come back', async () => {
     const t = await connected();
+    expect(t.socket(0).sentOfType('ping')).toEqual([{ type: 'ping', id: 1 }]); // sent with the welcome
     const answered = new Set();
+    answerPings(t.socket(0), answered);
     for (let i = 0; i < 20; i++) {
       await advance(INTERVAL);
       answerPings(t.socket(0), answered);
     }
-    expect(t.socket(0).sentOfType('ping').map((p) => p.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(t.socket(0).sentOfType('ping').map((p) => p.id)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
     expect(t.peer.state).toBe('open');
     expect(t.of('close')).toEqual([]);
   });
 
   it('a dead link (missed pongs) is dropped without a close handshake and reconnects with reason dead', async () => {
     const t = await connected();
-    await advance(4 * INTERVAL - 1);
+    // Silent right after welcome: dead after maxMissed (3) intervals, not 4.
+    await advance(3 * INTERVAL - 1);
     expect(t.peer.state).toBe('open');
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(3);
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(3); // at 0, 1000 and 2000
     await advance(1);
     expect(t.socket(0).terminated).toBe(true);
     expect(t.socket(0).closeCalls).toEqual([]); // no handshake on a dead link
@@ -769,7 +904,7 @@ describe('Peer: liveness', () => {
 
   it('without terminate() (browser sockets) a dead link is closed with a code browsers accept', async () => {
     const t = await connected({}, { terminate: false });
-    await advance(4 * INTERVAL);
+    await advance(3 * INTERVAL);
     expect(t.socket(0).closeCalls).toEqual([{ code: 4999, reason: 'stale link' }]);
     expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]);
   });
@@ -777,8 +912,8 @@ describe('Peer: liveness', () => {
   it('measures RTT from ping to pong and counts stats', async () => {
     const t = await connected();
     expect(t.peer.stats().rtt).toBeUndefined();
-    await advance(INTERVAL);
     await advance(42);
+    // The opening ping, sent with the welcome: the RTT is known before the first interval ends.
     t.socket(0).receive({ type: 'pong', id: t.socket(0).sentOfType('ping')[0]!.id });
     track(t.peer.request('q'));
     t.peer.notify('n');
@@ -821,12 +956,13 @@ describe('Peer: network and visibility events', () => {
     const network = new EventTarget();
     const t = await connected({ env: { network } });
     await advance(300);
+    t.socket(0).receive({ type: 'pong', id: 1 }); // the opening ping was answered
     network.dispatchEvent(new Event('offline'));
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(1);
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(2); // the opening ping and the probe
     await advance(INTERVAL - 1);
     expect(t.peer.state).toBe('open');
     await advance(1);
-    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]);
+    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]); // at 1300, not 4000
     expect(t.socket(0).terminated).toBe(true);
   });
 
@@ -834,7 +970,9 @@ describe('Peer: network and visibility events', () => {
     const network = new EventTarget();
     const t = await connected({ env: { network } });
     network.dispatchEvent(new Event('offline'));
-    t.socket(0).receive({ type: 'pong', id: t.socket(0).sentOfType('ping')[0]!.id });
+    const probe = t.socket(0).sentOfType('ping').at(-1)!;
+    expect(probe.id).toBe(2); // after the opening ping
+    t.socket(0).receive({ type: 'pong', id: probe.id });
     await advance(2 * INTERVAL);
     expect(t.peer.state).toBe('open');
   });
@@ -864,13 +1002,15 @@ describe('Peer: network and visibility events', () => {
   it('becoming visible with a link silent for over one interval probes at once', async () => {
     const visibility = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
     const t = await connected({ env: { visibility } });
-    await advance(1500); // one ping at 1000, no answer
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(1);
+    await advance(1500); // pings at 0 and 1000, no answer
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(2);
     visibility.visibilityState = 'visible';
     visibility.dispatchEvent(new Event('visibilitychange'));
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(2);
-    await advance(INTERVAL);
-    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]); // at 2500, not 4000
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(3);
+    await advance(INTERVAL - 1);
+    expect(t.peer.state).toBe('open');
+    await advance(1);
+    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]); // at 2500, not 3000
   });
 
   it('becoming hidden does not probe', async () => {
@@ -879,7 +1019,7 @@ describe('Peer: network and visibility events', () => {
     await advance(1500);
     visibility.visibilityState = 'hidden';
     visibility.dispatchEvent(new Event('visibilitychange'));
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(1); // only the regular one at 1000
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(2); // only the regular ones at 0 and 1000
   });
 
   it('becoming visible with a fresh link does not probe', async () => {
@@ -887,7 +1027,7 @@ describe('Peer: network and visibility events', () => {
     const t = await connected({ env: { visibility } });
     await advance(500);
     visibility.dispatchEvent(new Event('visibilitychange'));
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(0);
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(1); // only the opening ping
   });
 });
 
@@ -932,9 +1072,19 @@ describe('Peer: resume and notifications', () => {
 
   it('pings acknowledge the highest notification seq received', async () => {
     const t = await connected();
+    expect(t.socket(0).sentOfType('ping')).toEqual([{ type: 'ping', id: 1 }]); // nothing to acknowledge yet
     t.socket(0).receive({ type: 'notification', method: 'n', seq: 5 });
     await advance(INTERVAL);
-    expect(t.socket(0).sentOfType('ping')[0]).toEqual({ type: 'ping', id: 1, ack: 5 });
+    expect(t.socket(0).sentOfType('ping')[1]).toEqual({ type: 'ping', id: 2, ack: 5 });
+  });
+
+  it('the opening ping of a resumed link acknowledges at once what was received before the drop', async () => {
+    const t = await connected();
+    t.socket(0).receive({ type: 'notification', method: 'n', seq: 3 });
+    t.socket(0).drop(1006);
+    await advance(2000);
+    accept(t.socket(1), 'p1', true);
+    expect(t.socket(1).sentOfType('ping')).toEqual([{ type: 'ping', id: expect.any(Number), ack: 3 }]);
   });
 
   it('delivers a notification seq once, even when the server resends it after a resume', async () => {
@@ -1016,6 +1166,28 @@ describe('Peer: server -> client requests', () => {
     expect(t.peer.state).toBe('open');
   });
 
+  it.each<[string, () => unknown, string]>([
+    ['cannot be JSON', () => 1n, 'BAD_MESSAGE'],
+    ['is over maxMessageBytes', () => 'x'.repeat(1000), 'TOO_LARGE'],
+    ['cannot be JSON (async)', async () => ({ big: 1n }), 'BAD_MESSAGE'],
+  ])('a handler result that %s still gets exactly one response: INTERNAL, plus a local error', async (_name, handler, localCode) => {
+    const t = await connected({ maxMessageBytes: 1000 });
+    t.peer.handle('bad', handler);
+    t.socket(0).receive({ type: 'request', id: 'r1', method: 'bad' });
+    await flush();
+    const responses = t.socket(0).sentOfType('response');
+    expect(responses).toEqual([{ type: 'response', id: 'r1', ok: false, error: { code: 'INTERNAL', message: expect.any(String) } }]);
+    expect(t.socket(0).sentText.at(-1)!.length).toBeLessThanOrEqual(1000); // the error response itself fits
+    expect(t.of('error')).toMatchObject([{ code: localCode }]);
+    expect((responses[0]!.error as { message: string }).message).toBe(t.of('error')[0]!.message);
+    expect(t.peer.state).toBe('open');
+    // The Peer keeps answering.
+    t.peer.handle('ok', () => 'fine');
+    t.socket(0).receive({ type: 'request', id: 'r2', method: 'ok' });
+    await flush();
+    expect(t.socket(0).lastSent()).toEqual({ type: 'response', id: 'r2', ok: true, data: 'fine' });
+  });
+
   it('drops the answer when the link it came on is gone', async () => {
     const t = await connected();
     t.peer.handle('slow', async () => {
@@ -1042,7 +1214,12 @@ describe('Peer: listeners that call close() or reconnectNow()', () => {
     expect(t.peer.state).toBe('closed');
     expect(t.ws.sockets).toHaveLength(1);
     expect(t.of('reconnecting')).toEqual([]);
-    expect(t.states()).toEqual(['connecting', 'open', 'closed']);
+    // The state was already reconnecting when close fired.
+    expect(t.states()).toEqual(['connecting', 'open', 'reconnecting', 'closed']);
+    expect(t.of('close')).toEqual([
+      { code: 1006, reason: '', willReconnect: true },
+      { code: 1000, reason: 'closed by client', willReconnect: false },
+    ]);
   });
 
   it('close() from a state listener on reconnecting stops everything', async () => {
@@ -1109,6 +1286,8 @@ describe('Peer: listeners that call close() or reconnectNow()', () => {
     t.peer.once('close', () => t.peer.reconnectNow());
     t.socket(0).drop(1006);
     expect(t.ws.sockets).toHaveLength(2);
+    expect(t.socket(1).createdAt).toBe(Date.now());
+    expect(t.of('close')).toHaveLength(1);
     await advance(4000); // past the 2000 ms wait, before the new attempt's connect timeout
     expect(t.ws.sockets).toHaveLength(2);
     accept(t.socket(1), 'p1', true);
