@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects so that only a run that includes test/package/ pays for the build, the
-// `npm pack` and the install of the tarball (test/package/setup.ts, once per run).
+// Separate projects so that only a run that includes test/package/ pays for the build, the
+// `npm pack` and the install of the tarball (test/package/setup.ts, once per run), and so
+// that the browser tests can run on their own in a network namespace (test/browser/run.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -10,7 +11,7 @@ export default defineConfig({
         test: {
           name: 'source',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/package/**', '**/node_modules/**'],
+          exclude: ['test/package/**', 'test/browser/**', '**/node_modules/**'],
           // Type-level tests (expectTypeOf): checked by tsc, never run.
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
         },
@@ -22,6 +23,19 @@ export default defineConfig({
           include: ['test/package/**/*.test.ts'],
           globalSetup: ['test/package/setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Real Chromium. `npm test` runs this project on its own, in a loopback-only network
+          // namespace where possible (test/browser/run.ts).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/setup.ts'],
+          fileParallelism: false, // one Chromium at a time: fake-camera encoders are CPU-heavy
+          testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },

@@ -14,6 +14,8 @@
     params.set('room', roomName);
     history.replaceState(null, '', `${location.pathname}?${params}`);
   }
+  /** `?debug` logs every room signal and PeerConnection state change to the console. */
+  const debug = params.has('debug') ? (...args) => console.log(new Date().toISOString().slice(17, 23), ...args) : () => {};
   /** Tags this tab's WebSocket URL, so the demo server's "drop link" knows which socket to reset. */
   const clientId = randomId(10);
   const myName = params.get('name') || `Guest ${clientId.slice(0, 4).toUpperCase()}`;
@@ -128,11 +130,15 @@
     call.chat.onopen = call.chat.onclose = updateChatForm;
     pc.ondatachannel = (event) => call.channels.push(event.channel); // channels the other side adds later
     pc.ontrack = ({ track, streams }) => {
+      // The first stream is shown; tracks added later (a second camera, say) do not replace it.
       const video = call.tile.querySelector('video');
-      video.srcObject = streams[0] ?? new MediaStream([track]);
+      if (!video.srcObject) video.srcObject = streams[0] ?? new MediaStream([track]);
     };
+    pc.onsignalingstatechange = () => debug('signaling', id.slice(0, 4), pc.signalingState);
+    pc.onnegotiationneeded = () => debug('negotiationneeded', id.slice(0, 4));
     pc.onconnectionstatechange = () => {
       const state = pc.connectionState;
+      debug('connection', id.slice(0, 4), state);
       setLane(`call:${id}`, `Call with ${name}`, state);
       call.tile.querySelector('.dot').className = `dot ${state}`;
       call.tile.querySelector('.state').textContent = state;
@@ -291,7 +297,7 @@
     // Rows: the link, its backoff waits, RTT, then one row per call.
     const rows = [['link', 'Signaling link'], ['wait', 'Backoff waits'], ['rtt', 'RTT']];
     for (const [key, lane] of lanes) if (key.startsWith('call:')) rows.push([key, lane.label]);
-    const top = 26;
+    const top = 38;
     const rowH = 30;
     const barY = (i) => top + i * rowH + 14;
     const height = top + rows.length * rowH + 16;
@@ -332,18 +338,27 @@
       }
     });
 
-    // Event marks: a line across the rows and a label on one of two lines at the top.
-    const lastEnd = [-Infinity, -Infinity];
+    // Event marks: a dashed line across the rows. Marks a few pixels apart share one label; each
+    // label goes on the first of three lines at the top where it fits (else only its line shows).
+    const groups = [];
     for (const m of marks) {
       if (m.at < from) continue;
-      const mx = x(m.at);
-      parts.push(`<line x1="${mx.toFixed(1)}" x2="${mx.toFixed(1)}" y1="${top - 6}" y2="${height - 14}" stroke="#1c2230" stroke-width="1" stroke-dasharray="2 2" opacity=".55"/>`);
-      const w = m.label.length * 5.2 + 6;
-      const anchorRight = mx + w > right;
-      const x1 = anchorRight ? mx - w : mx;
-      const line = x1 > lastEnd[0] ? 0 : x1 > lastEnd[1] ? 1 : 0;
-      lastEnd[line] = x1 + w;
-      text(anchorRight ? mx - 3 : mx + 3, 9 + line * 11, m.label, 'mark-label', anchorRight ? 'end' : 'start');
+      const last = groups[groups.length - 1];
+      if (last && x(m.at) - x(last.at) < 6) last.labels.push(m.label);
+      else groups.push({ at: m.at, labels: [m.label] });
+    }
+    const rowEnds = [-Infinity, -Infinity, -Infinity];
+    for (const g of groups) {
+      const mx = x(g.at);
+      const label = g.labels.join(' · ');
+      parts.push(`<line x1="${mx.toFixed(1)}" x2="${mx.toFixed(1)}" y1="${top - 6}" y2="${height - 14}" stroke="#1c2230" stroke-width="1" stroke-dasharray="2 2" opacity=".55"><title>${esc(label)}</title></line>`);
+      const w = label.length * 5.3 + 2;
+      // Right of the line if it fits, else left of it, but never past the chart's left edge.
+      const x1 = mx + 3 + w > right ? Math.max(left, mx - 3 - w) : mx + 3;
+      const row = rowEnds.findIndex((end) => x1 > end + 6);
+      if (row === -1) continue;
+      rowEnds[row] = x1 + w;
+      text(x1, 9 + row * 11, label, 'mark-label');
     }
     // Time axis.
     for (let s = 0; s <= SPAN / 1000; s += 15) {
@@ -374,7 +389,7 @@
       events.push({ type: 'peer-left', peerId, reason, at: Date.now() });
       // After a server restart we may rejoin before the others do: they are not gone, and their
       // calls keep running. peer-joined brings them back into the room.
-      if (reason === 'rejoin') return mark(`${calls.get(peerId)?.name ?? 'peer'} not back yet`);
+      if (reason === 'rejoin') return mark('peer not back yet');
       endCall(peerId, reason);
     });
     room.on('rejoined', () => {
@@ -382,6 +397,7 @@
       mark('rejoined room');
     });
     room.on('signal', ({ from, data }) => {
+      debug('signal from', from.slice(0, 4), data && (data.rtc === 'description' ? data.description.type : data.rtc));
       if (data && typeof data === 'object' && 'rtc' in data) return; // negotiate() handles those
       events.push({ type: 'signal', from, data, at: Date.now() });
     });

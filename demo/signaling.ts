@@ -10,6 +10,8 @@ const server = new SignalingServer({
   port: Number(process.env.PORT ?? 0),
   path: '/rtc',
   sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
+  // A mesh call: every member sends media to every other one, so keep rooms small.
+  rooms: { maxPeers: 6 },
 });
 server.on('warning', ({ code, message }) => console.warn(`signaling: ${code}: ${message}`));
 await server.listen();

@@ -2,9 +2,17 @@
 // machine (offers, answers, implicit rollback, an operations chain) and nothing else.
 // The real thing is tested in Chromium: test/browser/call.test.ts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isPolite, negotiate, parseRtcSignal, type NegotiateOptions, type NegotiationRoom, type SignalEventLike } from '../../src/webrtc/negotiate.js';
+import type { Peer } from '../../src/peer.js';
+import type { Room } from '../../src/room.js';
+import { isPolite, negotiate, parseRtcSignal, type NegotiateOptions, type NegotiationRoom, type SignalEventLike, type SignalingLink } from '../../src/webrtc/negotiate.js';
 
 type Desc = { type: RTCSdpType; sdp?: string };
+
+// The real Room and Peer fit what negotiate() asks for (checked by tsc).
+export type RoomFits = Room extends NegotiationRoom ? true : never;
+export type PeerFits = Peer extends SignalingLink ? true : never;
+const fits: [RoomFits, PeerFits] = [true, true];
+void fits;
 let offers = 0;
 
 class FakePc extends EventTarget {

@@ -1,0 +1,237 @@
+// The demo page in real Chromium: two pages (two browser contexts, like two people) join one
+// room through the real reference server, started by demo/server.ts in its own process, and
+// call each other with the fake camera. Then the signaling side is broken in the ways the
+// demo's buttons break it, and the call must survive each one.
+// Run inside a loopback-only network namespace by `npm test` (test/browser/run.ts).
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, type DemoServer } from '../../demo/server.js';
+import { inLoopbackNamespace, launchChromium } from '../support/chromium.js';
+
+const ARTIFACTS = new URL('./artifacts/', import.meta.url);
+
+interface CallInfo {
+  id: string;
+  connection: RTCPeerConnectionState;
+  chat: RTCDataChannelState;
+  frames: number;
+}
+interface PageInfo {
+  id: string;
+  state: string;
+  calls: CallInfo[];
+}
+
+/** The demo page's state, as its `window.demo` sees it. */
+function info(page: Page): Promise<PageInfo> {
+  return page.evaluate(`(async () => {
+    const calls = [];
+    for (const [id, call] of demo.calls) {
+      calls.push({ id, connection: call.pc.connectionState, chat: call.chat.readyState, frames: await demo.framesDecoded(id) });
+    }
+    return { id: demo.peer.id, state: demo.peer.state, calls };
+  })()`) as Promise<PageInfo>;
+}
+
+/** Poll the page until `check` passes; on timeout, fail with what the page looked like last. */
+async function until(page: Page, what: string, check: (state: PageInfo) => boolean, ms = 30_000): Promise<PageInfo> {
+  const deadline = Date.now() + ms;
+  let last: PageInfo | undefined;
+  while (Date.now() < deadline) {
+    last = await info(page);
+    if (check(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; page state: ${JSON.stringify(last)}`);
+}
+
+/** Wait until a JS expression is truthy in the page. */
+function waitFor(page: Page, expression: string, ms = 30_000): Promise<unknown> {
+  return page.waitForFunction(expression, undefined, { timeout: ms, polling: 100 });
+}
+const hasChat = (from: string | undefined, text: string) =>
+  `demo.chatLog.some((m) => ${from ? `m.from === ${JSON.stringify(from)} && ` : ''}m.text === ${JSON.stringify(text)})`;
+
+/** How many inbound video streams from that peer have decoded frames. */
+function decodingVideoStreams(page: Page, id: string): Promise<number> {
+  return page.evaluate(`(async () => {
+    let n = 0;
+    (await demo.calls.get(${JSON.stringify(id)}).pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0) n++;
+    });
+    return n;
+  })()`) as Promise<number>;
+}
+
+/** A page-side promise with a bound, so a test fails with a message instead of hanging. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const callWith = (state: PageInfo, id: string) => state.calls.find((call) => call.id === id);
+const frames = async (page: Page, id: string) => callWith(await info(page), id)?.frames ?? 0;
+
+type RoomEvent = { type: string; peerId?: string; reason?: string; from?: string; data?: unknown; at: number };
+const roomEvents = (page: Page) => page.evaluate('demo.events') as Promise<RoomEvent[]>;
+
+describe('the demo call in Chromium', () => {
+  let demo: DemoServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let a: Page; // desktop
+  let b: Page; // phone-sized
+  let idA: string;
+  let idB: string;
+  const shots: string[] = [];
+
+  async function screenshot(name: string): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const [page, who] of [[a, 'a-desktop'], [b, 'b-phone']] as const) {
+      const path = new URL(`${name}-${who}.png`, ARTIFACTS).pathname;
+      await page.screenshot({ path, fullPage: true });
+      shots.push(path);
+    }
+  }
+
+  beforeAll(async () => {
+    const t0 = performance.now();
+    demo = await startDemo({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium({ webrtc: true });
+    const open = async (viewport: { width: number; height: number }) => {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+      return page;
+    };
+    [a, b] = await Promise.all([open({ width: 1280, height: 860 }), open({ width: 390, height: 844 })]);
+    const url = `http://127.0.0.1:${demo.port}/?room=browser-test-${Date.now().toString(36)}`;
+    for (const page of [a, b]) {
+      await page.goto(url);
+      await page.evaluate('demo.ready');
+    }
+    idA = (await info(a)).id;
+    idB = (await info(b)).id;
+    console.info(`browser suite: demo + chromium + two joined pages in ${Math.round(performance.now() - t0)} ms; loopback netns: ${inLoopbackNamespace()}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await demo?.close();
+  });
+
+  it('two pages in one room: chat both ways over the data channel, decoded remote video', async () => {
+    const t0 = performance.now();
+    for (const [page, other] of [[a, idB], [b, idA]] as const) {
+      await until(page, 'an open chat channel with the other page', (s) => callWith(s, other)?.chat === 'open');
+    }
+    await a.evaluate('demo.sendChat("hello from A")');
+    await b.evaluate('demo.sendChat("hello from B")');
+    await waitFor(b, hasChat(idA, 'hello from A'));
+    await waitFor(a, hasChat(idB, 'hello from B'));
+    // The messages are on screen too.
+    await expect.poll(() => b.locator('#messages').textContent()).toContain('hello from A');
+
+    await until(a, 'decoded video from B', (s) => (callWith(s, idB)?.frames ?? 0) > 0);
+    await until(b, 'decoded video from A', (s) => (callWith(s, idA)?.frames ?? 0) > 0);
+    console.info(`call: chat both ways and video frames decoded ${Math.round(performance.now() - t0)} ms after both joined`);
+    await screenshot('1-call');
+  }, 60_000);
+
+  it('survives a SIGKILL of the signaling server: both rejoin with the same ids, media keeps flowing, renegotiation works', async () => {
+    const t0 = performance.now();
+    const before = { a: await frames(a, idB), b: await frames(b, idA) };
+    // The page's own "Restart server" button: the demo server SIGKILLs the signaling process
+    // and starts it again on the same port.
+    await a.click('#btn-restart');
+    for (const page of [a, b]) {
+      await waitFor(page, `demo.events.some((e) => e.type === 'rejoined')`);
+    }
+    const rejoinedMs = performance.now() - t0;
+    for (const [page, self, other] of [[a, idA, idB], [b, idB, idA]] as const) {
+      const state = await until(page, 'open again, with the other page back in the room', (s) => s.state === 'open');
+      expect(state.id).toBe(self);
+      await waitFor(page, `demo.room.peers.has(${JSON.stringify(other)})`);
+      expect(await page.evaluate('demo.peer.stats().reconnects')).toBeGreaterThanOrEqual(1);
+    }
+    // Media kept flowing through all this: more frames decoded than before the crash, and more again now.
+    const after = { a: await frames(a, idB), b: await frames(b, idA) };
+    expect(after.a).toBeGreaterThan(before.a);
+    expect(after.b).toBeGreaterThan(before.b);
+    await until(a, 'more frames from B', (s) => (callWith(s, idB)?.frames ?? 0) > after.a);
+    await until(b, 'more frames from A', (s) => (callWith(s, idA)?.frames ?? 0) > after.b);
+    expect(callWith(await info(a), idB)?.connection).toBe('connected');
+
+    // A renegotiation through the new server process: A adds a second video track (a new data
+    // channel would not need one: it shares the existing SCTP association), B decodes it.
+    expect(await decodingVideoStreams(b, idA)).toBe(1);
+    await a.evaluate(`(() => {
+      const pc = demo.calls.get(${JSON.stringify(idB)}).pc;
+      const camera = pc.getSenders().find((sender) => sender.track?.kind === 'video').track;
+      pc.addTrack(camera.clone());
+    })()`);
+    await expect.poll(() => decodingVideoStreams(b, idA), { timeout: 30_000, interval: 200 }).toBe(2);
+    // And the chat of the original channel still works.
+    await b.evaluate('demo.sendChat("after the restart")');
+    await waitFor(a, hasChat(idB, 'after the restart'));
+    console.info(`server restart: both rejoined ${Math.round(rejoinedMs)} ms after the kill; renegotiated at ${Math.round(performance.now() - t0)} ms`);
+    await screenshot('2-after-restart');
+  }, 90_000);
+
+  it('a link dropped for less than sessionTtl: the other side never sees peer-left, signals sent meanwhile arrive', async () => {
+    const t0 = performance.now();
+    const since = Date.now();
+    const openedAt = a.evaluate(`new Promise((resolve) => demo.peer.once('open', ({ resumed }) => resolve({ at: Date.now(), resumed })))`) as Promise<{ at: number; resumed: boolean }>;
+    // Reset A's TCP link and refuse its reconnects for 4 s: A is away, B keeps signaling it.
+    expect(demo.drop(await a.evaluate('demo.clientId'), 4_000)).toBeGreaterThan(0);
+    await until(a, 'A to notice the drop', (s) => s.state !== 'open', 10_000);
+    const sent = [1, 2, 3].map((n) => ({ app: 'while-away', n }));
+    const sentAt = (await b.evaluate(`(async () => {
+      for (const data of ${JSON.stringify(sent)}) await demo.room.signal(${JSON.stringify(idA)}, data);
+      return Date.now();
+    })()`)) as number;
+    expect((await info(a)).state).not.toBe('open'); // they really were sent while A was away
+
+    const opened = await within(openedAt, 30_000, "A's link to open again");
+    expect(opened.resumed).toBe(true); // the server kept A's session
+    expect(opened.at).toBeGreaterThan(sentAt);
+    await waitFor(a, `demo.events.filter((e) => e.type === 'signal' && e.at >= ${since}).length >= ${sent.length}`);
+    const received = (await roomEvents(a)).filter((e) => e.type === 'signal' && e.at >= since);
+    expect(received.map((e) => [e.from, e.data])).toEqual(sent.map((data) => [idB, data]));
+    expect((await roomEvents(b)).filter((e) => e.type === 'peer-left' && e.at >= since)).toEqual([]);
+
+    // The call carried on.
+    const now = await frames(b, idA);
+    await until(b, 'more frames from A', (s) => (callWith(s, idA)?.frames ?? 0) > now);
+    await a.evaluate('demo.sendChat("back again")');
+    await waitFor(b, hasChat(idA, 'back again'));
+    console.info(`link drop: A back (session resumed) ${Math.round(opened.at - since)} ms after the drop; whole test ${Math.round(performance.now() - t0)} ms`);
+  }, 60_000);
+
+  it('the blackhole button: the heartbeat notices, the link comes back, the call and chat carry on', async () => {
+    const t0 = performance.now();
+    const since = Date.now();
+    const closed = b.evaluate(`new Promise((resolve) => demo.peer.once('close', (e) => resolve(e.reason)))`) as Promise<string>;
+    const reopened = b.evaluate(`new Promise((resolve) => demo.peer.once('close', () => demo.peer.once('open', (e) => resolve(e.resumed))))`) as Promise<boolean>;
+    await b.click('#btn-blackhole');
+    expect(await within(closed, 30_000, 'the heartbeat to declare the link dead')).toMatch(/heartbeat/); // no close event ever came
+    expect(await within(reopened, 40_000, 'the link to open again after the blackhole')).toBe(true);
+    const fromA = await frames(b, idA);
+    await until(b, 'more frames from A', (s) => (callWith(s, idA)?.frames ?? 0) > fromA);
+    await b.evaluate('demo.sendChat("out of the hole")');
+    await waitFor(a, hasChat(idB, 'out of the hole'));
+    expect((await roomEvents(a)).filter((e) => e.type === 'peer-left' && e.at >= since)).toEqual([]);
+    console.info(`blackhole: back after ${Math.round(performance.now() - t0)} ms`);
+    await screenshot('3-after-faults');
+  }, 60_000);
+
+  it('wrote screenshots of both pages under test/browser/artifacts/', () => {
+    expect(shots.filter((p) => p.includes('a-desktop'))).not.toHaveLength(0);
+    expect(shots.filter((p) => p.includes('b-phone'))).not.toHaveLength(0);
+    console.info(`screenshots:\n  ${shots.join('\n  ')}`);
+  });
+});
