@@ -5,7 +5,8 @@
 //
 // Replay a run: CHAOS_SEED=<seed printed below> npx vitest run test/resilience/chaos.test.ts
 // The seed fixes the fault schedule and the load; socket timing is real, so the exact
-// interleaving differs between runs of the same seed.
+// interleaving differs between runs of the same seed. CHAOS_DEBUG=<ms> prints the timeline
+// of every recovery slower than that.
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSignalError, Peer, type PeerOptions } from '../../src/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
@@ -109,7 +110,7 @@ interface PeerRun {
   index: number;
   peer: Peer;
   sockets: SocketLog[];
-  opens: Array<{ url: string; resumed: boolean; peerId: string }>;
+  opens: Array<{ server: 'A' | 'B'; resumed: boolean; peerId: string }>;
   /** When the open link was lost, until the next open. */
   lostAt: number | undefined;
   recoveries: number[];
@@ -120,6 +121,8 @@ interface PeerRun {
   /** Server notifications received, by "incarnation peerId key". */
   pushed: Map<string, number>;
   outcomes: Outcome[];
+  /** Timeline for failure reports: ms since start and what happened. */
+  timeline: string[];
 }
 
 const cleanup: Array<() => unknown> = [];
@@ -142,15 +145,24 @@ describe('chaos run', () => {
     }
     cleanup.push(() => Promise.all(proxies.flat().map((p) => p.close())));
 
+    const t0 = Date.now();
     const runs: PeerRun[] = [];
     for (let index = 0; index < PEERS; index++) {
       const sockets: SocketLog[] = [];
       const [a, b] = proxies[index]!.map((p) => p.url('/rtc')) as [string, string];
+      const side = (url: string) => (url === a ? 'A' : 'B');
       const peer = new Peer({ urls: index % 2 === 0 ? [a, b] : [b, a], WebSocket: tapWebSocket(sockets), ...PEER_OPTIONS });
-      const run: PeerRun = { index, peer, sockets, opens: [], lostAt: undefined, recoveries: [], closeCodes: new Map(), errors: [], notes: new Map(), pushed: new Map(), outcomes: [] };
+      const run: PeerRun = { index, peer, sockets, opens: [], lostAt: undefined, recoveries: [], closeCodes: new Map(), errors: [], notes: new Map(), pushed: new Map(), outcomes: [], timeline: [] };
+      const note = (what: string) => run.timeline.push(`${Date.now() - t0} ${what}`);
+      peer.on('reconnecting', ({ attempt, delay, url, reason }) => note(`reconnecting #${attempt} in ${delay} ms to ${side(url)} (${reason})`));
+      peer.on('state', ({ to }) => note(`state ${to}`));
       peer.on('open', ({ url, resumed, peerId }) => {
-        run.opens.push({ url, resumed, peerId });
-        if (run.lostAt !== undefined) run.recoveries.push(Date.now() - run.lostAt);
+        note(`open ${side(url)} resumed=${resumed}`);
+        run.opens.push({ server: side(url), resumed, peerId });
+        if (run.lostAt !== undefined) {
+          run.recoveries.push(Date.now() - run.lostAt);
+          if (process.env.CHAOS_DEBUG && Date.now() - run.lostAt > Number(process.env.CHAOS_DEBUG)) console.log(`peer ${index} slow recovery ${Date.now() - run.lostAt} ms:\n${run.timeline.slice(-25).join('\n')}`);
+        }
         run.lostAt = undefined;
       });
       peer.on('close', ({ code, willReconnect }) => {
@@ -240,6 +252,8 @@ describe('chaos run', () => {
         }
       }
       applied[fault.kind]++;
+      for (const i of fault.kind === 'kill' ? [] : fault.peers) runs[i]!.timeline.push(`${Date.now() - t0} FAULT ${fault.kind} ${fault.kind === 'isolate' ? 'both' : 'AB'[fault.server]} for ${fault.ms} ms`);
+      if (fault.kind === 'kill') for (const r of runs) r.timeline.push(`${Date.now() - t0} FAULT kill ${'AB'[fault.server]} for ${fault.ms} ms`);
     };
     const faultErrors: string[] = [];
 
@@ -323,17 +337,23 @@ describe('chaos run', () => {
       if (line.t === 'error') problems.push(`${inc} reported an error: ${line.message}`);
     }
 
-    /** What happened to one peer and one session, for a failure report. */
+    /** Everything about one peer, printed for the first two peers involved in a violation. */
     const diagnosed = new Set<number>();
-    function diagnose(run: PeerRun, session: string): void {
+    function diagnose(run: PeerRun): void {
       if (diagnosed.has(run.index) || diagnosed.size >= 2) return;
       diagnosed.add(run.index);
-      const out = [`--- peer ${run.index}, session ${session}`, `opens: ${JSON.stringify(run.opens)}`];
+      const out = [`--- peer ${run.index}`, `opens: ${JSON.stringify(run.opens)}`, 'timeline (ms since start):', ...run.timeline];
       for (const s of run.sockets) out.push(`socket ${s.url} writes ${s.writes.length} readUpTo ${s.readUpTo} received ${JSON.stringify(s.received)} notes ${JSON.stringify(s.notifications)}`);
-      const [inc, id] = session.split(' ');
-      for (const { inc: where, line } of lines) if (line.session === id) out.push(`${where === inc ? '*' : ' '}${where} ${JSON.stringify(line)}`);
+      const ids = new Set(run.opens.map((o) => o.peerId));
+      for (const { inc, line } of lines) if (line.session && ids.has(line.session)) out.push(`${inc} ${JSON.stringify(line)}`);
       console.log(out.join('\n'));
     }
+    const peerOfKey = (key: string) => runs[Number(/^p(\d+)\./.exec(key)?.[1])];
+    const violation = (key: string, message: string) => {
+      problems.push(message);
+      const run = peerOfKey(key);
+      if (run) diagnose(run);
+    };
 
     // ---- Handlers: at most once per (server process, session, id). ----
     let rerunNewSession = 0;
@@ -344,7 +364,7 @@ describe('chaos run', () => {
         perSession.set(session, (perSession.get(session) ?? 0) + 1);
         perProcess.set(inc, (perProcess.get(inc) ?? 0) + 1);
       }
-      for (const [where, n] of perSession) if (n > 1) problems.push(`handler for ${key} ran ${n} times in one session (${where})`);
+      for (const [where, n] of perSession) if (n > 1) violation(key, `handler for ${key} ran ${n} times in one session (${where})`);
       for (const n of perProcess.values()) if (n > 1) rerunNewSession++;
     }
 
@@ -356,23 +376,23 @@ describe('chaos run', () => {
       tally.set(`${op.kind} ${label}`, (tally.get(`${op.kind} ${label}`) ?? 0) + 1);
       const ran = runsOf.get(op.key)?.length ?? 0;
       if (times !== 1) {
-        problems.push(`${op.key}: settled ${times} times, expected exactly once`);
+        violation(op.key, `${op.key}: settled ${times} times, expected exactly once`);
         continue;
       }
       if (error !== undefined && !isSignalError(error)) {
-        problems.push(`${op.key}: rejected with ${String(error)}, not a SignalError`);
+        violation(op.key, `${op.key}: rejected with ${String(error)}, not a SignalError`);
         continue;
       }
       const expectedValue = op.kind === 'push' ? { key: op.key } : workResult(op.work!);
       const allowed: string[] =
         op.kind === 'timeout' ? ['TIMEOUT'] : op.kind === 'abort' ? ['ABORTED'] : op.work?.fail ? ['REMOTE/UNLUCKY'] : ['ok'];
       if (op.kind === 'once') allowed.push('NOT_REPLAYED');
-      if (!allowed.includes(label)) problems.push(`${op.key}: ${label}${error ? ` (${(error as Error).message})` : ''}; expected ${allowed.join(' or ')}`);
+      if (!allowed.includes(label)) violation(op.key, `${op.key}: ${label}${error ? ` (${(error as Error).message})` : ''}; expected ${allowed.join(' or ')}`);
       if (label === 'ok' && JSON.stringify(value) !== JSON.stringify(expectedValue)) {
-        problems.push(`${op.key}: resolved with ${JSON.stringify(value)}, expected ${JSON.stringify(expectedValue)}`);
+        violation(op.key, `${op.key}: resolved with ${JSON.stringify(value)}, expected ${JSON.stringify(expectedValue)}`);
       }
-      if ((label === 'ok' || label === 'REMOTE/UNLUCKY') && ran === 0) problems.push(`${op.key}: answered, but no server ran its handler`);
-      if (op.kind === 'once' && ran > 1) problems.push(`${op.key}: sent with replay: false but ran ${ran} times`);
+      if ((label === 'ok' || label === 'REMOTE/UNLUCKY') && ran === 0) violation(op.key, `${op.key}: answered, but no server ran its handler`);
+      if (op.kind === 'once' && ran > 1) violation(op.key, `${op.key}: sent with replay: false but ran ${ran} times`);
     }
     fences.forEach((fence, i) => {
       if (fence.status === 'rejected') problems.push(`peer ${i}: a request after the chaos failed: ${String(fence.reason)}`);
@@ -399,11 +419,11 @@ describe('chaos run', () => {
         if (proven) noteStats.proven++;
         if (proven && offline) noteStats.offlineProven++;
         if (written.length === 1 && received === 0) noteStats.lostWithSocket++;
-        if (written.length > 1) problems.push(`notification ${key} was written ${written.length} times`);
-        if (offline && written.length !== 1) problems.push(`notification ${key} was queued while offline but written ${written.length} times`);
-        if (received > 1) problems.push(`notification ${key} arrived ${received} times`);
-        if (proven && received !== 1) problems.push(`notification ${key} was read by the server (a later frame on its socket was answered) but recorded ${received} times`);
-        if (written.length === 0 && received > 0) problems.push(`notification ${key} arrived without being written`);
+        if (written.length > 1) violation(key, `notification ${key} was written ${written.length} times`);
+        if (offline && written.length !== 1) violation(key, `notification ${key} was queued while offline but written ${written.length} times`);
+        if (received > 1) violation(key, `notification ${key} arrived ${received} times`);
+        if (proven && received !== 1) violation(key, `notification ${key} was read by the server (a later frame on its socket was answered) but recorded ${received} times`);
+        if (written.length === 0 && received > 0) violation(key, `notification ${key} arrived without being written`);
       }
     }
 
@@ -429,7 +449,7 @@ describe('chaos run', () => {
         pushStats.finalSession++;
         if (!run.pushed.has(`${server} ${peerId} ${key}`)) {
           problems.push(`peer ${run.index}: server notification ${key} sent in its current session ${final} never arrived`);
-          diagnose(run, final);
+          diagnose(run);
         }
       }
     });
@@ -448,7 +468,7 @@ describe('chaos run', () => {
     for (const run of runs) {
       run.opens.forEach((open, i) => {
         const previous = run.opens[i - 1];
-        if (previous && proxies[run.index]!.findIndex((p) => open.url === p.url('/rtc')) !== proxies[run.index]!.findIndex((p) => previous.url === p.url('/rtc'))) failovers++;
+        if (previous && previous.server !== open.server) failovers++;
         if (open.resumed) resumes++;
       });
     }

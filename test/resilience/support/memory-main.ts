@@ -164,6 +164,8 @@ async function main(): Promise<void> {
   };
   const peerListenerCount = () => peer.eventNames().reduce((n, name) => n + peer.listenerCount(name), 0);
   const listenerCounts = () => ({ network: network.count(), visibility: visibility.count(), abortSignal: getEventListeners(signal, 'abort').length });
+  // Sockets of the last dropped link close asynchronously: let them go before counting.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
   const snapshot = () => ({ timers: live.size, listeners: listenerCounts(), resources: countResources(), peerListeners: peerListenerCount() });
 
   await peer.connect();
@@ -197,6 +199,7 @@ async function main(): Promise<void> {
     await up;
     await answer;
     if (cycle === WARMUP) {
+      await settle();
       const warm = snapshot();
       report.peerTimers.warm = warm.timers;
       report.listeners.warm = warm.listeners;
@@ -207,6 +210,7 @@ async function main(): Promise<void> {
     if (cycle >= WARMUP && cycle % 100 === 0) report.heap.push({ cycle, bytes: await heapUsed() });
   }
   report.ms = Date.now() - began;
+  await settle();
   const end = snapshot();
   report.peerTimers.end = end.timers;
   report.listeners.end = end.listeners;
