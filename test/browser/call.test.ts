@@ -186,8 +186,10 @@ describe('the demo call in Chromium', () => {
     const t0 = performance.now();
     const since = Date.now();
     const openedAt = a.evaluate(`new Promise((resolve) => demo.peer.once('open', ({ resumed }) => resolve({ at: Date.now(), resumed })))`) as Promise<{ at: number; resumed: boolean }>;
-    // Reset A's TCP link and refuse its reconnects for 4 s: A is away, B keeps signaling it.
-    expect(demo.drop(await a.evaluate('demo.clientId'), 4_000)).toBeGreaterThan(0);
+    // Through the demo server's control endpoint (the one the "Drop link" button uses): reset A's
+    // TCP link and refuse its reconnects for 4 s. A is away; B keeps signaling it.
+    const dropped = await a.evaluate(`fetch('/api/drop?client=' + demo.clientId + '&hold=4000', { method: 'POST' }).then((r) => r.json())`);
+    expect(dropped).toEqual({ dropped: 1 });
     await until(a, 'A to notice the drop', (s) => s.state !== 'open', 10_000);
     const sent = [1, 2, 3].map((n) => ({ app: 'while-away', n }));
     const sentAt = (await b.evaluate(`(async () => {

@@ -6,7 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ensureChromium } from '../support/chromium.js';
 import { canUnshare, inLoopbackNamespace, loopbackNamespaceArgv } from '../support/netns.js';
+
+// Out here, where apt can still reach its mirrors if Chromium has to be installed.
+ensureChromium();
 
 const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const argv = [process.execPath, vitest, 'run', '--project', 'browser', ...process.argv.slice(2)];
