@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isSignalError, Peer, type PeerOptions } from '../../src/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { sleep, until } from '../support/wait.js';
-import { workResult, type Pushed, type PushData, type WhoAmI, type WorkData } from './support/handlers.js';
+import { ASK_FAILURES, echoBack, workResult, type AskData, type AskResult, type Pushed, type PushData, type WhoAmI, type WorkData } from './support/handlers.js';
 import { percentile, Rng, seedFrom } from './support/random.js';
 import { ChaosServer, type ServerLine } from './support/server-child.js';
 import { tapWebSocket, type SocketLog } from './support/tap-socket.js';
@@ -37,9 +37,10 @@ const PEER_OPTIONS = {
  * work: request that must resolve correctly (or fail with the handler's own code);
  * once: the same with `replay: false`, so NOT_REPLAYED is a valid outcome;
  * timeout / abort: requests that must reject with TIMEOUT / ABORTED;
- * push: asks the server to notify this peer later; note: a client notification.
+ * push: asks the server to notify this peer later; note: a client notification;
+ * ask: the server sends this peer a request and reports the outcome (answer or typed error).
  */
-type OpKind = 'work' | 'once' | 'timeout' | 'abort' | 'push' | 'note';
+type OpKind = 'work' | 'once' | 'timeout' | 'abort' | 'push' | 'ask' | 'note';
 interface Op {
   at: number;
   peer: number;
@@ -47,6 +48,7 @@ interface Op {
   key: string;
   work?: WorkData;
   push?: PushData;
+  ask?: AskData;
 }
 
 type FaultKind = 'reset' | 'drop' | 'blackhole' | 'isolate' | 'latency' | 'kill';
@@ -70,10 +72,11 @@ function plan(seed: number): { ops: Op[]; faults: Fault[] } {
   for (let peer = 0; peer < PEERS; peer++) {
     let at = rng.int(0, 300);
     for (let n = 0; at < CHAOS_MS; n++, at += rng.int(100, 700)) {
-      const kind = rng.weighted<OpKind>({ work: 55, once: 5, timeout: 2, abort: 2, push: 10, note: 26 });
+      const kind = rng.weighted<OpKind>({ work: 50, once: 5, timeout: 2, abort: 2, push: 10, ask: 5, note: 26 });
       const key = `p${peer}.${kind}.${n}`;
       const op: Op = { at, peer, kind, key };
       if (kind === 'push') op.push = { key, count: rng.int(1, 3), ms: rng.int(0, 300) };
+      else if (kind === 'ask') op.ask = { key, ms: rng.int(0, 600) };
       else if (kind !== 'note') {
         const slow = kind === 'timeout' || kind === 'abort';
         op.work = { key, a: rng.int(0, 1e6), b: rng.int(0, 1e6), ms: slow ? SLOW_MS : rng.int(0, 120), fail: !slow && rng.chance(0.08) };
@@ -121,6 +124,8 @@ interface PeerRun {
   /** Server notifications received, by "incarnation peerId key". */
   pushed: Map<string, number>;
   outcomes: Outcome[];
+  /** Server requests this peer answered, by key. */
+  echoed: Map<string, number>;
   /** Timeline for failure reports: ms since start and what happened. */
   timeline: string[];
 }
@@ -152,7 +157,7 @@ describe('chaos run', () => {
       const [a, b] = proxies[index]!.map((p) => p.url('/rtc')) as [string, string];
       const side = (url: string) => (url === a ? 'A' : 'B');
       const peer = new Peer({ urls: index % 2 === 0 ? [a, b] : [b, a], WebSocket: tapWebSocket(sockets), ...PEER_OPTIONS });
-      const run: PeerRun = { index, peer, sockets, opens: [], lostAt: undefined, recoveries: [], closeCodes: new Map(), errors: [], notes: new Map(), pushed: new Map(), outcomes: [], timeline: [] };
+      const run: PeerRun = { index, peer, sockets, opens: [], lostAt: undefined, recoveries: [], closeCodes: new Map(), errors: [], notes: new Map(), pushed: new Map(), outcomes: [], echoed: new Map(), timeline: [] };
       const note = (what: string) => run.timeline.push(`${Date.now() - t0} ${what}`);
       peer.on('reconnecting', ({ attempt, delay, url, reason }) => note(`reconnecting #${attempt} in ${delay} ms to ${side(url)} (${reason})`));
       peer.on('state', ({ to }) => note(`state ${to}`));
@@ -170,6 +175,11 @@ describe('chaos run', () => {
         if (willReconnect) run.lostAt ??= Date.now();
       });
       peer.on('error', (error) => run.errors.push(error));
+      peer.handle('echo-back', (data) => {
+        const { key } = data as AskData;
+        run.echoed.set(key, (run.echoed.get(key) ?? 0) + 1);
+        return echoBack(data as AskData);
+      });
       peer.on('notification', ({ method, data }) => {
         if (method !== 'pushed') return;
         const { key, from } = data as Pushed;
@@ -267,7 +277,8 @@ describe('chaos run', () => {
         return;
       }
       let promise: Promise<unknown>;
-      if (op.kind === 'push') promise = peer.request('push', op.push);
+      if (op.kind === 'ask') promise = peer.request('ask', op.ask);
+      else if (op.kind === 'push') promise = peer.request('push', op.push);
       else if (op.kind === 'once') promise = peer.request('work', op.work, { replay: false });
       else if (op.kind === 'timeout') promise = peer.request('work', op.work, { timeout: 300 });
       else if (op.kind === 'abort') {
@@ -381,6 +392,19 @@ describe('chaos run', () => {
       }
       if (error !== undefined && !isSignalError(error)) {
         violation(op.key, `${op.key}: rejected with ${String(error)}, not a SignalError`);
+        continue;
+      }
+      if (op.kind === 'ask') {
+        const result = value as AskResult | undefined;
+        if (label !== 'ok') violation(op.key, `${op.key}: ${label}${error ? ` (${(error as Error).message})` : ''}; expected the server's report`);
+        else if (result?.ok === true && JSON.stringify(result.answer) !== JSON.stringify(echoBack(op.ask!))) violation(op.key, `${op.key}: the peer answered the server with ${JSON.stringify(result.answer)}`);
+        else if (result?.ok === false && !ASK_FAILURES.includes(result.code)) violation(op.key, `${op.key}: the server's request to the peer failed with ${result.code}; expected ${ASK_FAILURES.join(' or ')}`);
+        if (result) {
+          const outcome = `ask: server→peer request ${result.ok ? 'ok' : result.code}`;
+          tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+        }
+        const echoed = runs[op.peer]!.echoed.get(op.key) ?? 0;
+        if (echoed > ran) violation(op.key, `${op.key}: the peer answered ${echoed} server requests for ${ran} runs`);
         continue;
       }
       const expectedValue = op.kind === 'push' ? { key: op.key } : workResult(op.work!);

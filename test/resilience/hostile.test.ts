@@ -472,7 +472,7 @@ describe('the reference server attacked by hostile clients', () => {
     const url = `ws://127.0.0.1:${server.port}/rtc`;
 
     // The victim: requests and server notifications flowing all the time.
-    const victim = watchedPeer(url, { heartbeat: { interval: 200, maxMissed: 3 } });
+    const victim = watchedPeer(url, { heartbeat: { interval: 1_000, maxMissed: 3 } });
     await victim.peer.connect();
     const victimId = victim.peer.id!;
     let sent = 0;

@@ -4,14 +4,15 @@
 //   {"t":"listening","port":N}
 //   {"t":"session","session":S,"resumed":bool}     a socket was welcomed; resumed false means a
 //                                                   new session, which may reuse the id S
-//   {"t":"run","key":K,"session":S,"replay":bool}   a `work` or `push` handler started
+//   {"t":"run","key":K,"session":S,"replay":bool}   a `work`, `push` or `ask` handler started
 //   {"t":"note","key":K,"session":S}                a client notification arrived
 //   {"t":"push","key":K,"session":S}                a notification was queued for a client
 //   {"t":"mark","n":N}                              answer to "mark N" on stdin: every line
 //                                                   written before it has been written
 import { createInterface } from 'node:readline';
 import { SignalingServer } from '../../../src/server/index.js';
-import { workResult, type Pushed, type PushData, type WorkData, type WhoAmI } from './handlers.js';
+import { isSignalError } from '../../../src/errors.js';
+import { workResult, type AskData, type AskResult, type Pushed, type PushData, type WorkData, type WhoAmI } from './handlers.js';
 
 /** e.g. "A#2": which server, which start. Sent with every server notification. */
 const incarnation = process.env.INCARNATION ?? 'server';
@@ -37,6 +38,16 @@ async function main(): Promise<void> {
       }
     }, push.ms);
     return { key: push.key };
+  });
+  server.handle('ask', async (data, ctx): Promise<AskResult> => {
+    const { key, ms } = data as AskData;
+    log({ t: 'run', key, session: ctx.peerId, replay: ctx.replay });
+    if (ms > 0) await sleep(ms);
+    try {
+      return { key, ok: true, answer: await server.request(ctx.peerId, 'echo-back', { key }, { timeout: 3_000 }) };
+    } catch (error) {
+      return { key, ok: false, code: isSignalError(error) ? error.code : `not a SignalError: ${String(error)}` };
+    }
   });
   server.handle('whoami', (_data, ctx): WhoAmI => ({ server: incarnation, peerId: ctx.peerId }));
   server.on('connection', ({ peerId, resumed }) => log({ t: 'session', session: peerId, resumed }));

@@ -35,3 +35,20 @@ export interface WhoAmI {
   server: string;
   peerId: string;
 }
+
+/** `ask`: the server asks the requesting peer `echo-back` and reports how that went. */
+export interface AskData {
+  key: string;
+  /** Wait before asking, so faults can come in between. */
+  ms: number;
+}
+
+export type AskResult = { key: string; ok: true; answer: unknown } | { key: string; ok: false; code: string };
+
+/** The Peer's `echo-back` handler, and so the answer a successful ask carries. */
+export function echoBack(data: AskData): { echoed: string } {
+  return { echoed: data.key };
+}
+
+/** Why a server request may fail under faults: the link dropped, it was slow, or the peer was elsewhere. */
+export const ASK_FAILURES = ['CLOSED', 'TIMEOUT', 'UNREACHABLE'];
