@@ -50,13 +50,14 @@ describe('memory over connect/drop cycles', () => {
         `  peer timers live: ${report.peerTimers.warm} warm, ${report.peerTimers.end} end, ${report.peerTimers.afterClose} after close()`,
         `  listeners: warm ${JSON.stringify(report.listeners.warm)}, end ${JSON.stringify(report.listeners.end)}, after close() ${JSON.stringify(report.listeners.afterClose)}`,
         `  active resources: warm ${JSON.stringify(report.resources.warm)}, end ${JSON.stringify(report.resources.end)}`,
-        `  requests ok ${report.requests.ok}/${report.cycles}; notifications queued while down ${report.notifications.sent}, arrived once ${report.notifications.arrivedOnce}, twice ${report.notifications.arrivedTwice}`,
+        `  requests ok ${report.requests.ok}/${report.cycles}, timed out as meant ${report.requests.timedOut}/${report.cycles / 10}; notifications queued while down ${report.notifications.sent}, arrived once ${report.notifications.arrivedOnce}, twice ${report.notifications.arrivedTwice}`,
       ].join('\n'),
     );
 
     // The Peer worked the whole time: every request answered, every queued notification sent once.
     expect(report.requests.failed).toEqual([]);
     expect(report.requests.ok).toBe(CYCLES);
+    expect(report.requests.timedOut).toBe(CYCLES / 10);
     expect(report.notifications.arrivedTwice).toBe(0);
     // Each was queued while the link was down and flushed on open; only a drop we did not cause,
     // hitting before the server read it, may lose one (notifications are not replayed).

@@ -7,7 +7,7 @@
 // (answered or replayed across the drop) and queues a notification while the link is down.
 import { getEventListeners } from 'node:events';
 import { getHeapSnapshot } from 'node:v8';
-import { Peer } from '../../../src/index.js';
+import { isSignalError, Peer } from '../../../src/index.js';
 import type { TimerHandle } from '../../../src/env.js';
 import { FaultProxy } from '../../support/fault-proxy.js';
 import { ServerProcess } from '../../support/server-process.js';
@@ -24,7 +24,8 @@ export interface MemoryReport {
    */
   grown: Array<{ what: string; more: number }>;
   drops: Record<string, number>;
-  requests: { ok: number; failed: string[] };
+  /** `ok`: answered correctly; `timedOut`: the ones meant to time out did. */
+  requests: { ok: number; timedOut: number; failed: string[] };
   notifications: { sent: number; arrivedOnce: number; arrivedTwice: number };
   /** Timers the Peer armed through its env and neither fired nor cleared. */
   peerTimers: { warm: number; end: number; afterClose: number };
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     heap: [],
     grown: [],
     drops: { reset: 0, fin: 0, reconnectNow: 0, blackhole: 0, unplanned: 0 },
-    requests: { ok: 0, failed: [] },
+    requests: { ok: 0, timedOut: 0, failed: [] },
     notifications: { sent: 0, arrivedOnce: 0, arrivedTwice: 0 },
     peerTimers: { warm: 0, end: 0, afterClose: 0 },
     listeners: { warm: {}, end: {}, afterClose: {} },
@@ -184,6 +185,15 @@ async function main(): Promise<void> {
       },
       (error: unknown) => void report.requests.failed.push(`cycle ${cycle}: ${String(error)}`),
     );
+    // Every 10th cycle also a request that times out (the server takes 200 ms, we wait 20):
+    // its timer and its listener on the shared signal must go too.
+    const expired =
+      cycle % 10 === 0
+        ? peer.request('slow', { ms: 200 }, { signal, timeout: 20 }).then(
+            () => void report.requests.failed.push(`cycle ${cycle}: the slow request did not time out`),
+            (error: unknown) => (isSignalError(error) && error.code === 'TIMEOUT' ? report.requests.timedOut++ : report.requests.failed.push(`cycle ${cycle}: ${String(error)}`)),
+          )
+        : undefined;
     const down = closed();
     const up = opened();
     const kind = cycle % 40 === 0 ? 'blackhole' : (['reset', 'fin', 'reconnectNow'] as const)[cycle % 3]!;
@@ -198,6 +208,7 @@ async function main(): Promise<void> {
     report.notifications.sent++;
     await up;
     await answer;
+    await expired;
     if (cycle === WARMUP) {
       await settle();
       const warm = snapshot();
