@@ -258,7 +258,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   private opened(welcome: WelcomeFrame): void {
     if (this.currentState === 'open') return;
     this.clearTimer('connectTimer');
-    if (!welcome.resumed) this.lastSeq = 0; // a new session numbers from 1 again, even under the same id
+    // A new session numbers from 1 again, even under the same id; so does any other session,
+    // whatever a (buggy) server claims in `resumed`.
+    if (!welcome.resumed || welcome.peer !== this.peerId) this.lastSeq = 0;
     this.peerId = welcome.peer;
     this.secret = welcome.secret;
     if (this.everOpened) this.counters.reconnects++;

@@ -281,6 +281,31 @@ describe('a Peer fed hostile frames by a fake server', () => {
     );
   });
 
+  it('does not drop notifications when a server claims to resume under another peer id', { timeout: 30_000 }, async () => {
+    // A contradictory welcome (resumed: true, but not the session we had) must not make the
+    // Peer skip the new session's first seqs as "already seen".
+    const server = await FakeServer.start();
+    cleanup.push(() => server.close());
+    const { peer, notifications, reported } = watchedPeer(server.url);
+    const notify = (ws: WebSocket, seqs: number[]) => seqs.forEach((seq) => ws.send(JSON.stringify({ type: 'notification', method: `n${seq}`, seq })));
+    let arrived = server.nextHello();
+    const opened = peer.connect();
+    let ws = await arrived;
+    welcome(ws, 1);
+    await opened;
+    notify(ws, [1, 2, 3, 4, 5]);
+    await until(() => notifications.length === 5, 5_000, 'the first five notifications');
+    arrived = server.nextHello();
+    ws.terminate();
+    ws = await arrived;
+    ws.send(JSON.stringify({ type: 'welcome', version: 1, peer: 'another-peer-id', secret: 'other-secret', resumed: true }));
+    await nextEvent(peer, 'open');
+    notify(ws, [1, 2, 3]);
+    expect(await peer.request('echo', 'fence')).toBe('fence');
+    expect(notifications).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n1', 'n2', 'n3']);
+    expect(reported).toEqual([]);
+  });
+
   it('survives frames that break the WebSocket layer itself: it reconnects and replays', { timeout: 30_000 }, async () => {
     // Invalid UTF-8 in a text frame, a reserved opcode, a masked server frame: the ws client
     // fails the socket (1007 / 1002). The Peer must treat that as a dropped link.
