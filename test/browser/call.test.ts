@@ -3,13 +3,23 @@
 // call each other with the fake camera. Then the signaling side is broken in the ways the
 // demo's buttons break it, and the call must survive each one.
 // Run inside a loopback-only network namespace by `npm test` (test/browser/run.ts).
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoServer } from '../../demo/server.js';
 import { inLoopbackNamespace, launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url);
+
+// Killing the call's UDP path needs a firewall rule. Only inside the loopback-only namespace
+// (npm test, via run.ts) is that safe: there it cannot touch the machine's real network.
+const NFT = '/usr/sbin/nft';
+const CAN_BLOCK_UDP = inLoopbackNamespace() && existsSync(NFT);
+if (!CAN_BLOCK_UDP) {
+  console.warn('browser tests: NOTE the ICE-restart test is skipped: it needs the loopback-only network namespace (npm run test:browser as root) and nft');
+}
+const nft = (...args: string[]) => execFileSync(NFT, args, { stdio: 'pipe' });
 
 interface CallInfo {
   id: string;
@@ -230,6 +240,34 @@ describe('the demo call in Chromium', () => {
     console.info(`blackhole: back after ${Math.round(performance.now() - t0)} ms`);
     await screenshot('3-after-faults');
   }, 60_000);
+
+  it.runIf(CAN_BLOCK_UDP)('restarts ICE when the UDP path of the call dies, and the call comes back when it returns', async () => {
+    const t0 = performance.now();
+    const ufrag = (page: Page, id: string) =>
+      page.evaluate(`(demo.calls.get(${JSON.stringify(id)}).pc.localDescription.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1]`) as Promise<string>;
+    const before = { a: await ufrag(a, idB), b: await ufrag(b, idA) };
+    nft('add', 'table', 'inet', 'resignal_test');
+    nft('add', 'chain', 'inet', 'resignal_test', 'out', '{ type filter hook output priority 0; }');
+    nft('add', 'rule', 'inet', 'resignal_test', 'out', 'meta', 'l4proto', 'udp', 'drop');
+    let restartedMs = 0;
+    try {
+      await until(a, 'ICE to notice the dead path', (s) => callWith(s, idB)?.connection !== 'connected', 40_000);
+      // negotiate() restarts ICE after 5 s of `disconnected`: new ICE credentials on both sides.
+      await expect
+        .poll(async () => (await ufrag(a, idB)) !== before.a && (await ufrag(b, idA)) !== before.b, { timeout: 40_000, interval: 250 })
+        .toBe(true);
+      restartedMs = performance.now() - t0;
+    } finally {
+      nft('delete', 'table', 'inet', 'resignal_test');
+    }
+    await until(a, 'the call to connect again', (s) => callWith(s, idB)?.connection === 'connected', 40_000);
+    await until(b, 'the call to connect again', (s) => callWith(s, idA)?.connection === 'connected', 40_000);
+    const now = await frames(b, idA);
+    await until(b, 'more frames from A', (s) => (callWith(s, idA)?.frames ?? 0) > now);
+    await a.evaluate('demo.sendChat("after the ICE restart")');
+    await waitFor(b, hasChat(idA, 'after the ICE restart'));
+    console.info(`ICE restart: restarted ${Math.round(restartedMs)} ms after UDP was blocked, connected again ${Math.round(performance.now() - t0)} ms after`);
+  }, 90_000);
 
   it('wrote screenshots of both pages under test/browser/artifacts/', () => {
     expect(shots.filter((p) => p.includes('a-desktop'))).not.toHaveLength(0);
