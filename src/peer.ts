@@ -64,7 +64,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** While linkLost() emits `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
   private losingLink = false;
   private retryAtOnce = false;
-  private lastSeq = 0;
+  /** Highest notification seq seen per server url: sessions (and their numbering) live on one server. */
+  private readonly seqByUrl = new Map<string, number>();
   private waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
   private counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
 
@@ -76,7 +77,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.schedule = new ReconnectSchedule(this.options.urls, this.options.backoff, env.random);
     this.buffer = new SendBuffer(this.options.sendBuffer, env);
     this.liveness = new Liveness(env, this.options.heartbeat, {
-      sendPing: (id) => this.transport?.send(encodeFrame(this.lastSeq > 0 ? { type: 'ping', id, ack: this.lastSeq } : { type: 'ping', id })),
+      sendPing: (id) => {
+        const ack = this.lastSeq;
+        this.transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
+      },
       onDead: () => this.linkLost(1006, `no frame received for ${this.options.heartbeat.maxMissed} heartbeat intervals`, 'dead'),
       onRtt: (ms) => (this.counters.rtt = ms),
     });
@@ -92,6 +96,10 @@ export class Peer extends EventEmitter<PeerEvents> {
         if (this.liveness.silentFor() > this.options.heartbeat.interval) this.liveness.probe();
       },
     });
+  }
+
+  private get lastSeq(): number {
+    return this.seqByUrl.get(this.currentUrl!) ?? 0;
   }
 
   /** Server-assigned id; stable across reconnects while the server keeps the session. */
@@ -244,7 +252,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         // Resent notifications after a resume carry seqs we may have seen: deliver each once.
         if (frame.seq !== undefined) {
           if (frame.seq <= this.lastSeq) return;
-          this.lastSeq = frame.seq;
+          this.seqByUrl.set(this.currentUrl!, frame.seq);
         }
         if (this.roomRegistry.route(frame.method, frame.data)) return;
         return this.emitSafe('notification', { method: frame.method, data: frame.data });
@@ -260,7 +268,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clearTimer('connectTimer');
     // A new session numbers from 1 again, even under the same id; so does any other session,
     // whatever a (buggy) server claims in `resumed`.
-    if (!welcome.resumed || welcome.peer !== this.peerId) this.lastSeq = 0;
+    if (!welcome.resumed || welcome.peer !== this.peerId) this.seqByUrl.set(this.currentUrl!, 0);
     this.peerId = welcome.peer;
     this.secret = welcome.secret;
     if (this.everOpened) this.counters.reconnects++;

@@ -164,11 +164,14 @@ export class Hub {
       if (hello.ack !== undefined) session.outbox.ack(hello.ack);
     } else {
       // An unknown or mismatched resume silently starts a new session (PROTOCOL.md). After a
-      // restart or failover the old id is free: keep it (with a new secret), so the peer's
-      // id, and the routing of its calls' signals, survive. `authenticate` may refuse that.
+      // restart or failover the old id is free: keep it, so the peer's id, and the routing of
+      // its calls' signals, survive. `authenticate` may refuse that. The presented secret is
+      // kept too: a client that fails over A -> B -> A can then still resume its session on A,
+      // whose de-duplication cache stops a replayed request from running a second time there.
       const wanted = resume?.peer;
-      const id = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted) ? wanted : nanoid();
-      session = new Session(id, nanoid(), this.options);
+      const reuse = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted);
+      const keepSecret = reuse && REUSABLE_ID.test(resume!.secret); // never adopt a weak, hand-made secret
+      session = new Session(reuse ? wanted : nanoid(), keepSecret ? resume!.secret : nanoid(), this.options);
       this.sessions.set(session.id, session);
     }
     link.state = 'open';

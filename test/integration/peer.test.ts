@@ -181,6 +181,38 @@ describe('Peer against the reference server', () => {
     expect(await peer.request('echo', 'after failover')).toBe('after failover');
   });
 
+  it('fails over A -> B -> A and resumes its session on A: a replayed request runs once on each server', async () => {
+    const a = await startServer();
+    const b = await startServer();
+    const proxyA = await startProxy(a);
+    const proxyB = await startProxy(b);
+    const onA = gatedHandler(a, 'work');
+    const onB = gatedHandler(b, 'work'); // never released: the answer must come from A
+    const peer = makePeer([proxyA.url('/rtc'), proxyB.url('/rtc')]);
+    await peer.connect();
+    const id = peer.id;
+    const answer = peer.request('work', 'job-3');
+    await until(() => onA.runs.get('"job-3"') === 1, 5000, 'handler start on A');
+
+    proxyA.mode('refuse');
+    const atB = nextEvent(peer, 'open');
+    proxyA.resetAll();
+    expect((await atB).url).toBe(proxyB.url('/rtc'));
+    await until(() => onB.runs.get('"job-3"') === 1, 5000, 'replay on B');
+
+    proxyA.mode('pass');
+    proxyB.mode('refuse');
+    const backOnA = nextEvent(peer, 'open');
+    proxyB.resetAll();
+    const reopened = await backOnA;
+    expect(reopened).toMatchObject({ url: proxyA.url('/rtc'), resumed: true });
+    expect(peer.id).toBe(id);
+    onA.release();
+    expect(await answer).toEqual({ echo: 'job-3' });
+    expect(onA.runs.get('"job-3"')).toBe(1);
+    onB.release();
+  });
+
   it('detects a blackholed link by missed pongs and reconnects', async () => {
     const server = await startServer();
     const proxy = await startProxy(server);

@@ -175,6 +175,15 @@ describe('peer ids across lost sessions', () => {
     expect((await fresh.client.closed).code).toBe(4501);
   });
 
+  it('keeps a server-shaped secret presented with a reusable id, so a later failback can resume', async () => {
+    const { server, peer } = await start();
+    const secret = 'Qy4bJ0wN3kZ8_pV-2xR7t'; // 21 characters, the shape this server issues
+    const fresh = await peer({ resume: { peer: someId, secret } });
+    expect(fresh.id).toBe(someId);
+    expect(fresh.secret).toBe(secret);
+    expect(server.peers()).toEqual([someId]);
+  });
+
   it('issues a fresh id when the id is held by a live session, or is not shaped like a server id', async () => {
     const { peer } = await start();
     const owner = await peer();
