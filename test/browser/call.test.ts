@@ -267,6 +267,7 @@ describe('the demo call in Chromium', () => {
     await a.evaluate('demo.sendChat("after the ICE restart")');
     await waitFor(b, hasChat(idA, 'after the ICE restart'));
     console.info(`ICE restart: restarted ${Math.round(restartedMs)} ms after UDP was blocked, connected again ${Math.round(performance.now() - t0)} ms after`);
+    await screenshot('4-after-ice-restart');
   }, 90_000);
 
   it('wrote screenshots of both pages under test/browser/artifacts/', () => {
