@@ -20,7 +20,14 @@ const log = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const server = new SignalingServer({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', path: '/rtc' });
+  const server = new SignalingServer({
+    port: Number(process.env.PORT ?? 0),
+    host: '127.0.0.1',
+    path: '/rtc',
+    // Longer than the whole run: a session never expires mid-run, so a replay reaching this
+    // process again always finds its session and must not run the handler twice.
+    sessionTtl: 120_000,
+  });
   server.handle('work', async (data, ctx) => {
     const work = data as WorkData;
     log({ t: 'run', key: work.key, session: ctx.peerId, replay: ctx.replay });
