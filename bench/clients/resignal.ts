@@ -1,0 +1,23 @@
+import { loadClient } from '../lib/resignal-module.js';
+import type { BenchClient, Contender } from './types.js';
+
+export const resignal: Contender = {
+  name: 'resignal',
+  async connect(options) {
+    const { Peer } = await loadClient();
+    const peer = new Peer({
+      urls: options.targets.map(({ host, port }) => `ws://${host}:${port}/rtc`),
+      ...(options.heartbeatMs !== undefined && { heartbeat: { interval: options.heartbeatMs } }),
+    });
+    peer.on('error', () => {}); // reported, but the harness counts outcomes itself
+    await peer.connect();
+    const client: BenchClient = {
+      request: (method, data) => peer.request(method, data),
+      notify: (method, data) => peer.notify(method, data),
+      onDown: (listener) => void peer.on('close', ({ willReconnect }) => willReconnect && listener()),
+      onUp: (listener) => void peer.on('open', () => listener()),
+      close: () => peer.close(),
+    };
+    return client;
+  },
+};

@@ -1,0 +1,56 @@
+import { performance } from 'node:perf_hooks';
+
+export const now = () => performance.now();
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function min(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.min(...values);
+}
+
+export function max(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.max(...values);
+}
+
+/** Resolve with the promise's value, or with `fallback` after `ms`. */
+export function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
+
+/** Resolve on the next call of the listener registered by `subscribe`. */
+export function once(subscribe: (listener: () => void) => void): Promise<number> {
+  return new Promise((resolve) => {
+    let done = false;
+    subscribe(() => {
+      if (done) return;
+      done = true;
+      resolve(now());
+    });
+  });
+}
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** A ~200-byte JSON payload shaped like an ICE candidate message. */
+export function payload(bytes = 200): { kind: string; candidate: string; mid: string } {
+  const base = { kind: 'candidate', candidate: '', mid: '0' };
+  const filler = 'candidate:842163049 1 udp 1677729535 192.0.2.10 53705 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag ';
+  let text = '';
+  while (JSON.stringify({ ...base, candidate: text }).length < bytes) text += filler[text.length % filler.length];
+  return { ...base, candidate: text };
+}

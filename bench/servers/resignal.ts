@@ -1,0 +1,19 @@
+// The resignal reference server with its defaults, except the per-socket rate limit
+// (200 frames/s by default): it is an abuse guard that a throughput benchmark on one
+// socket would trip at once, so it is off here. Everything else is default.
+import { loadServer } from '../lib/resignal-module.js';
+import { echo, note, slow, stats, whoami } from './common.js';
+
+export async function start(port: number): Promise<number> {
+  const { SignalingServer } = await loadServer();
+  const server = new SignalingServer({ port, host: '127.0.0.1', path: '/rtc', rateLimit: false });
+  server.handle('echo', echo);
+  server.handle('stats', stats);
+  server.handle('whoami', whoami);
+  server.handle('slow', (data, ctx) => slow(data, ctx.replay));
+  server.on('notification', ({ method }) => {
+    if (method === 'note') note();
+  });
+  await server.listen();
+  return server.port;
+}
