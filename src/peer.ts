@@ -152,7 +152,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.buffer.request({
       id,
       method,
-      ...encoded,
+      text: encoded.text,
+      bytes: encoded.bytes,
       timeout,
       signal: options.signal,
       replay: options.replay ?? true,

@@ -14,13 +14,33 @@ export interface RequestEntryInit {
   replay: boolean;
 }
 
-interface RequestEntry extends RequestEntryInit {
-  kind: 'request';
-  sent: boolean;
-  resolve(data: unknown): void;
-  reject(error: SignalError): void;
-  timer: TimerHandle;
-  onAbort: (() => void) | undefined;
+/** A request waiting for its response. A class with fixed fields: this is the per-request hot path. */
+class RequestEntry {
+  readonly kind = 'request';
+  readonly id: string;
+  readonly method: string;
+  readonly text: string;
+  readonly bytes: number;
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly replay: boolean;
+  sent = false;
+  timer: TimerHandle = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    init: RequestEntryInit,
+    readonly resolve: (data: unknown) => void,
+    readonly reject: (error: SignalError) => void,
+  ) {
+    this.id = init.id;
+    this.method = init.method;
+    this.text = init.text;
+    this.bytes = init.bytes;
+    this.timeout = init.timeout;
+    this.signal = init.signal;
+    this.replay = init.replay;
+  }
 }
 
 interface NotificationEntry {
@@ -63,17 +83,10 @@ export class SendBuffer {
       if (init.signal?.aborted) return reject(aborted(init.method, init.signal));
       const full = this.checkRoom(init.bytes, `request "${init.method}"`);
       if (full) return reject(full);
-      const entry: RequestEntry = {
-        ...init,
-        kind: 'request',
-        sent: false,
-        resolve,
-        reject,
-        timer: this.env.setTimeout(() => {
-          this.fail(entry, new SignalError('TIMEOUT', `request "${init.method}" got no response in ${init.timeout} ms; the server may be slow or unreachable (raise \`timeout\` or \`requestTimeout\` if this is expected)`));
-        }, init.timeout),
-        onAbort: undefined,
-      };
+      const entry = new RequestEntry(init, resolve, reject);
+      entry.timer = this.env.setTimeout(() => {
+        this.fail(entry, new SignalError('TIMEOUT', `request "${init.method}" got no response in ${init.timeout} ms; the server may be slow or unreachable (raise \`timeout\` or \`requestTimeout\` if this is expected)`));
+      }, init.timeout);
       if (init.signal) {
         const signal = init.signal;
         entry.onAbort = () => this.fail(entry, aborted(init.method, signal));
