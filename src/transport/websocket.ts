@@ -8,6 +8,7 @@ export function webSocketTransport(WebSocket: WebSocketCtor): TransportFactory {
 
 class WebSocketTransport implements Transport {
   private done = false;
+  private nativeListener: ((data: { toString(): string }, isBinary: boolean) => void) | undefined;
 
   constructor(
     private readonly socket: WebSocketLike,
@@ -16,9 +17,17 @@ class WebSocketTransport implements Transport {
     socket.onopen = () => {
       if (!this.done) handlers.onOpen();
     };
-    socket.onmessage = (event) => {
-      if (!this.done) handlers.onMessage(event.data);
-    };
+    if (typeof socket.on === 'function' && typeof socket.off === 'function') {
+      // In Node (`ws`), skip the per-frame MessageEvent its `onmessage` shim allocates.
+      this.nativeListener = (data, isBinary) => {
+        if (!this.done) handlers.onMessage(isBinary ? data : data.toString());
+      };
+      socket.on('message', this.nativeListener);
+    } else {
+      socket.onmessage = (event) => {
+        if (!this.done) handlers.onMessage(event.data);
+      };
+    }
     // An error is always followed by close; close alone carries the code the Peer acts on.
     socket.onerror = () => {};
     socket.onclose = (event) => {
@@ -59,6 +68,7 @@ class WebSocketTransport implements Transport {
     // Keep an error listener: `ws` emits 'error' for a socket closed while connecting.
     this.socket.onopen = null;
     this.socket.onmessage = null;
+    if (this.nativeListener) this.socket.off?.('message', this.nativeListener);
     this.socket.onclose = null;
   }
 }
