@@ -11,15 +11,33 @@ export interface LivenessHooks {
 }
 
 /**
+ * `lastFrameAt` when no frame has arrived since start() or the last probe. A number rather
+ * than `undefined`, so that the store in received() stays a plain number write.
+ */
+const NONE = -Infinity;
+
+/**
  * Application-level keepalive for one open link. Browsers can't send WebSocket pings and a
  * blackholed TCP connection never closes by itself, so silence is the only reliable signal.
+ *
+ * The link is dead once nothing has arrived for `maxMissed × interval` (counted from the
+ * last frame, or from start()), or for one interval after a probe. There is one timer, set
+ * for whichever comes first: the next ping or that deadline. Frames only move the deadline
+ * later, so received() just records the time; a timer that wakes up before a deadline
+ * which has since moved goes back to sleep without pinging. The worst case from the last
+ * frame to onDead() is therefore `maxMissed × interval` plus however late the timer fires.
  */
 export class Liveness {
   private timer: TimerHandle | undefined;
+  /** When the timer is due. */
   private dueAt = 0;
-  private heard = true;
-  private lastHeardAt = 0;
-  private missed = 0;
+  private nextPingAt = 0;
+  /** When the last frame arrived, or NONE if nothing has arrived since start() or the last probe. */
+  private lastFrameAt = NONE;
+  /** While lastFrameAt is NONE: when the silence began (start(), or the last frame before the probe). */
+  private silentSince = 0;
+  /** While lastFrameAt is NONE: when the link is dead. */
+  private silentDeadline = 0;
   private nextPingId = 1;
   private readonly sentAt = new Map<number, number>();
 
@@ -31,13 +49,15 @@ export class Liveness {
 
   start(): void {
     this.stop();
-    this.heard = false;
-    this.lastHeardAt = this.env.now();
-    this.missed = 0;
-    // Ping at once and expect its pong within the first interval: RTT is known right away,
-    // and a link that dies just after opening is dead after maxMissed intervals, not one more.
-    this.ping();
-    this.schedule();
+    const now = this.env.now();
+    // start() is not a sign of life, but the silence is counted from here.
+    this.lastFrameAt = NONE;
+    this.silentSince = now;
+    this.silentDeadline = now + this.options.maxMissed * this.options.interval;
+    // Ping at once: RTT is known right away, and a link that is dead from the start has
+    // been pinged maxMissed times by the time its deadline comes.
+    this.ping(now);
+    this.schedule(now);
   }
 
   stop(): void {
@@ -46,15 +66,14 @@ export class Liveness {
     this.sentAt.clear();
   }
 
-  /** Any inbound frame proves the link is alive. */
+  /** Any inbound frame proves the link is alive. Runs for every frame: keep it to this one write. */
   received(): void {
-    this.heard = true;
-    this.lastHeardAt = this.env.now();
+    this.lastFrameAt = this.env.now();
   }
 
-  /** ms since the last inbound frame. */
+  /** ms since the last inbound frame (or since start(), if none arrived since). */
   silentFor(): number {
-    return this.env.now() - this.lastHeardAt;
+    return this.env.now() - (this.lastFrameAt === NONE ? this.silentSince : this.lastFrameAt);
   }
 
   pong(id: number): void {
@@ -65,50 +84,69 @@ export class Liveness {
   }
 
   /**
-   * Doubt the link now (network went offline, page became visible again, a timer ran late):
-   * ping at once and declare it dead unless something arrives within one interval.
+   * Doubt the link now (network went offline, page became visible again): ping at once and
+   * declare it dead unless something arrives within one interval. A deadline that was
+   * already closer stays.
    */
   probe(): void {
     if (this.timer === undefined) return;
     this.env.clearTimeout(this.timer);
-    this.heard = false;
-    this.missed = this.options.maxMissed - 1;
-    this.ping();
-    this.schedule();
+    this.timer = undefined;
+    this.doubt(this.env.now());
+  }
+
+  /** When the link is dead unless a frame arrives before then. */
+  private deadline(): number {
+    if (this.lastFrameAt === NONE) return this.silentDeadline;
+    return this.lastFrameAt + this.options.maxMissed * this.options.interval;
   }
 
   private tick(): void {
     this.timer = undefined;
+    const now = this.env.now();
     // A timer that fires far too late means the tab was throttled or the machine slept:
-    // silence during that time proves nothing, so probe instead of counting misses.
-    if (this.env.now() - this.dueAt > this.options.interval) {
-      this.heard = false;
-      this.missed = this.options.maxMissed - 1;
-      this.ping();
-      this.schedule();
-      return;
-    }
-    this.missed = this.heard ? 0 : this.missed + 1;
-    this.heard = false;
-    if (this.missed >= this.options.maxMissed) {
+    // silence during that time proves nothing, so probe instead of declaring death.
+    if (this.late(now)) return this.doubt(now);
+    if (now >= this.deadline()) {
       this.stop();
       this.hooks.onDead();
       return;
     }
-    this.ping();
-    this.schedule();
+    // Otherwise this is a ping, or a wake-up for a deadline that a frame has since moved.
+    if (now >= this.nextPingAt) this.ping(now);
+    this.schedule(now);
   }
 
-  private ping(): void {
+  private doubt(now: number): void {
+    const interval = this.options.interval;
+    // An overdue timer (the clock jumped while we slept) may leave a deadline in the past:
+    // that silence proves nothing, so the probe gets its full interval.
+    const deadline = this.late(now) ? now + interval : Math.min(this.deadline(), now + interval);
+    if (this.lastFrameAt !== NONE) this.silentSince = this.lastFrameAt;
+    // Only a frame that arrives from now on answers the probe.
+    this.lastFrameAt = NONE;
+    this.silentDeadline = deadline;
+    this.ping(now);
+    this.schedule(now);
+  }
+
+  /** The timer is (or should have been) due more than one interval ago. */
+  private late(now: number): boolean {
+    return now - this.dueAt > this.options.interval;
+  }
+
+  /** Every ping, the probe's included, puts the next one a full interval later. */
+  private ping(now: number): void {
     const id = this.nextPingId++;
     // Keep only recent pings: a lost pong must not grow the map forever.
     if (this.sentAt.size >= this.options.maxMissed + 2) this.sentAt.delete(this.sentAt.keys().next().value!);
-    this.sentAt.set(id, this.env.now());
+    this.sentAt.set(id, now);
+    this.nextPingAt = now + this.options.interval;
     this.hooks.sendPing(id);
   }
 
-  private schedule(): void {
-    this.dueAt = this.env.now() + this.options.interval;
-    this.timer = this.env.setTimeout(() => this.tick(), this.options.interval);
+  private schedule(now: number): void {
+    this.dueAt = Math.max(now, Math.min(this.nextPingAt, this.deadline()));
+    this.timer = this.env.setTimeout(() => this.tick(), this.dueAt - now);
   }
 }

@@ -3,15 +3,28 @@ import { Liveness } from '../../src/liveness.js';
 
 const INTERVAL = 1000;
 
-function setup(maxMissed = 3) {
+function setup(maxMissed = 3, interval = INTERVAL) {
   const pings: Array<{ id: number; at: number }> = [];
   const rtts: number[] = [];
+  /** When the Liveness set a timer: every start(), probe() and timer run ends with one. */
+  const timersSetAt: number[] = [];
+  let timersCleared = 0;
   let deadAt: number | undefined;
   let deaths = 0;
   const liveness = new Liveness(
     // Real timer functions, looked up at call time, so vitest's fake timers drive them.
-    { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
-    { interval: INTERVAL, maxMissed },
+    {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => {
+        timersSetAt.push(Date.now());
+        return setTimeout(fn, ms);
+      },
+      clearTimeout: (h) => {
+        timersCleared++;
+        clearTimeout(h as ReturnType<typeof setTimeout>);
+      },
+    },
+    { interval, maxMissed },
     {
       sendPing: (id) => pings.push({ id, at: Date.now() }),
       onDead: () => {
@@ -25,6 +38,10 @@ function setup(maxMissed = 3) {
     liveness,
     pings,
     rtts,
+    timersSetAt,
+    get timersCleared() {
+      return timersCleared;
+    },
     get dead() {
       return deaths > 0;
     },
@@ -37,6 +54,9 @@ function setup(maxMissed = 3) {
   };
 }
 
+/** Move fake time to `at` (absolute ms), running the timers due on the way. */
+const advanceTo = (at: number) => vi.advanceTimersByTime(at - Date.now());
+
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(0);
@@ -45,7 +65,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('Liveness: heartbeat', () => {
+describe('Liveness: pings', () => {
   it('pings at once on start(), then once per interval with increasing ids while frames keep arriving', () => {
     const t = setup();
     t.liveness.start();
@@ -58,77 +78,104 @@ describe('Liveness: heartbeat', () => {
     expect(t.dead).toBe(false);
   });
 
-  it('expects an answer within the first interval: start() does not count as hearing from the link', () => {
-    const t = setup(1);
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL - 1);
-    expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(INTERVAL);
-  });
-
-  it('a link that answers the opening ping within the first interval survives its first tick', () => {
-    const t = setup(1);
-    t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL / 2);
-    t.liveness.received();
-    vi.advanceTimersByTime(INTERVAL / 2);
-    expect(t.dead).toBe(false);
-    expect(t.pings.map((p) => p.at)).toEqual([0, INTERVAL]);
-    vi.advanceTimersByTime(INTERVAL); // the second ping goes unanswered
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(2 * INTERVAL);
-  });
-
-  it('declares the link dead after 3 consecutive intervals with nothing received', () => {
+  it('wake-ups for a deadline that a frame has since moved send no ping and leave the cadence alone', () => {
     const t = setup(3);
     t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL / 2);
-    t.liveness.received(); // last sign of life, inside the first interval
-    // Intervals 2, 3 and 4 stay silent.
-    vi.advanceTimersByTime(4 * INTERVAL - INTERVAL / 2 - 1);
-    expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(4 * INTERVAL);
+    advanceTo(500);
+    t.liveness.received(); // deadline 3500: after the ping at 3000 the timer is set for 3500
+    advanceTo(3200);
+    t.liveness.received(); // deadline 6200
+    advanceTo(6100);
+    t.liveness.received(); // deadline 9100
+    advanceTo(9100);
+    expect(t.deadAt).toBe(9100);
+    // The timer did wake up at the two stale deadlines...
+    expect(t.timersSetAt).toContain(3500);
+    expect(t.timersSetAt).toContain(6200);
+    // ...and the pings still went out once per interval, on the same grid, and only then.
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => i * INTERVAL));
   });
 
-  it('a link that goes silent right after start() is dead after maxMissed intervals, not one more', () => {
+  it('received() does no timer work: a stream of frames sets and clears no timers', () => {
+    const t = setup(3);
+    t.liveness.start();
+    const set = t.timersSetAt.length;
+    const cleared = t.timersCleared;
+    for (let i = 0; i < 1000; i++) t.liveness.received();
+    expect(t.timersSetAt).toHaveLength(set);
+    expect(t.timersCleared).toBe(cleared);
+  });
+});
+
+describe('Liveness: dead-link deadline', () => {
+  it('is dead exactly maxMissed × interval after the last frame, not at the next ping and not before', () => {
+    const t = setup(3);
+    t.liveness.start();
+    for (let at = 500; at <= 5500; at += INTERVAL) {
+      advanceTo(at);
+      t.liveness.received(); // the last frame arrives at 5500, halfway between two pings
+    }
+    advanceTo(8499);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(8500); // a per-interval count would say 9000
+    // Pinged up to the end: 0, 1000, ..., 8000; none after death.
+    vi.advanceTimersByTime(10 * INTERVAL);
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => i * INTERVAL));
+    expect(t.deaths).toBe(1);
+  });
+
+  it.each([0, 1, 250, 500, 999])('with the defaults (5 s × 3) the link is dead 15 s after its last frame, which came %i ms after a ping', (phase) => {
+    const t = setup(3, 5000);
+    t.liveness.start();
+    advanceTo(10_000 + phase);
+    t.liveness.received();
+    const lastFrameAt = Date.now();
+    advanceTo(lastFrameAt + 15_000 - 1);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(lastFrameAt + 15_000);
+  });
+
+  it('start() does not count as hearing from the link: silent from the start, dead maxMissed intervals later', () => {
     const t = setup(3);
     t.liveness.start();
     vi.advanceTimersByTime(3 * INTERVAL - 1);
     expect(t.dead).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(3 * INTERVAL);
     vi.advanceTimersByTime(10 * INTERVAL);
     expect(t.deaths).toBe(1);
     // The opening ping and the next two (at 0, 1 and 2 intervals) all go unanswered.
     expect(t.pings.map((p) => p.at)).toEqual([0, 1, 2].map((i) => i * INTERVAL));
-    expect(t.deadAt).toBe(3 * INTERVAL);
   });
 
-  it('honours maxMissed', () => {
-    const t = setup(2);
+  it.each([1, 2, 5])('honours maxMissed = %i', (maxMissed) => {
+    const t = setup(maxMissed);
     t.liveness.start();
-    vi.advanceTimersByTime(2 * INTERVAL - 1);
+    advanceTo(300);
+    t.liveness.received();
+    advanceTo(300 + maxMissed * INTERVAL - 1);
     expect(t.dead).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(2 * INTERVAL);
+    expect(t.deadAt).toBe(300 + maxMissed * INTERVAL);
   });
 
-  it('any received frame resets the count of missed intervals', () => {
+  it('frames keep the link alive indefinitely, wherever they fall between pings', () => {
     const t = setup(3);
     t.liveness.start();
-    vi.advanceTimersByTime(2 * INTERVAL); // ticks at 1, 2: two silent intervals counted
+    const gaps = [2999, 10, 1700, 2500, 1, 2998];
+    for (let i = 0; i < 300; i++) {
+      vi.advanceTimersByTime(gaps[i % gaps.length]!);
+      t.liveness.received();
+    }
     expect(t.dead).toBe(false);
-    t.liveness.received();
-    vi.advanceTimersByTime(3 * INTERVAL); // tick at 3 sees the frame; 4 and 5 are misses 1 and 2
-    expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(INTERVAL); // 6: third miss
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(6 * INTERVAL);
+    const elapsed = Date.now();
+    expect(elapsed).toBeGreaterThan(100 * INTERVAL);
+    // One ping per interval all along, no more and no fewer.
+    expect(t.pings).toHaveLength(Math.floor(elapsed / INTERVAL) + 1);
+    advanceTo(elapsed + 3 * INTERVAL);
+    expect(t.deadAt).toBe(elapsed + 3 * INTERVAL); // and silence still kills it
   });
 
   it('stop() cancels the timer: no more pings, no death', () => {
@@ -140,36 +187,39 @@ describe('Liveness: heartbeat', () => {
     expect(t.dead).toBe(false);
   });
 
-  it('start() after a death begins a fresh count', () => {
+  it('start() after a death begins afresh: frames heard before it do not count', () => {
     const t = setup(2);
     t.liveness.start();
-    vi.advanceTimersByTime(3 * INTERVAL);
-    expect(t.deaths).toBe(1);
+    advanceTo(100);
+    t.liveness.received();
+    advanceTo(3 * INTERVAL);
+    expect(t.deadAt).toBe(2100);
     vi.advanceTimersByTime(10 * INTERVAL);
     expect(t.deaths).toBe(1); // a dead link stays quiet until restarted
-    expect(t.pings).toHaveLength(2);
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1000, 2000]);
     const restartedAt = Date.now();
     t.liveness.start();
-    expect(t.pings.at(-1)).toEqual({ id: 3, at: restartedAt }); // a fresh opening ping
+    expect(t.pings.at(-1)).toEqual({ id: 4, at: restartedAt }); // a fresh opening ping
     vi.advanceTimersByTime(2 * INTERVAL - 1);
     expect(t.deaths).toBe(1);
     vi.advanceTimersByTime(1);
     expect(t.deaths).toBe(2);
   });
 
-  it('start() on a running link restarts the count and pings again', () => {
+  it('start() on a running link pings again and counts the silence from the restart', () => {
     const t = setup(2);
     t.liveness.start();
-    vi.advanceTimersByTime(INTERVAL + INTERVAL / 2); // one miss counted
+    advanceTo(1500);
     t.liveness.start();
-    expect(t.pings).toHaveLength(3); // 0, 1000 and the new opening ping at 1500
-    vi.advanceTimersByTime(2 * INTERVAL - 1); // the old timer (due at 2000) no longer fires
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1000, 1500]); // the new opening ping at 1500
+    advanceTo(3499); // the old deadline (2000) and old ping time (2000) are forgotten
     expect(t.dead).toBe(false);
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1000, 1500, 2500]);
     vi.advanceTimersByTime(1);
-    expect(t.deadAt).toBe(INTERVAL + INTERVAL / 2 + 2 * INTERVAL);
+    expect(t.deadAt).toBe(3500);
   });
 
-  it('silentFor() is the time since the last received frame', () => {
+  it('silentFor() is the time since the last received frame, or since start()', () => {
     const t = setup();
     t.liveness.start();
     vi.advanceTimersByTime(700);
@@ -177,76 +227,80 @@ describe('Liveness: heartbeat', () => {
     t.liveness.received();
     vi.advanceTimersByTime(250);
     expect(t.liveness.silentFor()).toBe(250);
-  });
-});
-
-describe('Liveness: late timers (throttled tab, sleeping laptop)', () => {
-  it('a tick that fires much later than scheduled is not counted as misses: it probes and gives one interval', () => {
-    const t = setup(3);
-    t.liveness.start();
-    vi.advanceTimersByTime(2 * INTERVAL); // two misses already counted
-    expect(t.pings).toHaveLength(3); // at 0, 1000 and 2000
-    // The machine sleeps for an hour: the clock jumps, the timer has not run yet.
-    vi.setSystemTime(Date.now() + 3_600_000);
-    vi.advanceTimersByTime(INTERVAL); // the late tick runs now
-    expect(t.dead).toBe(false); // counting would have made it the third miss
-    expect(t.pings).toHaveLength(4); // a probe went out at once
-    t.liveness.received(); // the probe is answered
-    vi.advanceTimersByTime(2 * INTERVAL);
-    expect(t.dead).toBe(false);
-  });
-
-  it('the probe after a late tick kills the link if nothing arrives within one interval', () => {
-    const t = setup(3);
-    t.liveness.start();
-    vi.setSystemTime(Date.now() + 60_000);
-    vi.advanceTimersByTime(INTERVAL); // late tick: probe
-    const probedAt = Date.now();
-    expect(t.pings.at(-1)?.at).toBe(probedAt);
-    vi.advanceTimersByTime(INTERVAL - 1);
-    expect(t.dead).toBe(false);
-    vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
-    expect(t.deadAt).toBe(probedAt + INTERVAL);
-  });
-
-  it('a tick late by less than one interval still counts normally', () => {
-    const t = setup(1);
-    t.liveness.start();
-    t.liveness.received(); // the opening ping is answered
-    vi.advanceTimersByTime(INTERVAL); // heard: no miss
-    expect(t.dead).toBe(false);
-    vi.setSystemTime(Date.now() + INTERVAL / 2); // mildly late
-    vi.advanceTimersByTime(INTERVAL);
-    expect(t.dead).toBe(true);
+    t.liveness.probe(); // a probe does not make the link look any less silent
+    expect(t.liveness.silentFor()).toBe(250);
   });
 });
 
 describe('Liveness: probe()', () => {
-  it('pings at once and declares the link dead after one silent interval', () => {
+  it('pings at once and declares the link dead one interval later; a frame just before the probe is no answer', () => {
     const t = setup(3);
     t.liveness.start();
-    t.liveness.received(); // the opening ping is answered
-    vi.advanceTimersByTime(INTERVAL / 2);
+    advanceTo(500);
+    t.liveness.received(); // heard in the same millisecond as the probe, but before it
     t.liveness.probe();
     expect(t.pings).toEqual([
       { id: 1, at: 0 },
-      { id: 2, at: INTERVAL / 2 },
+      { id: 2, at: 500 },
     ]);
-    vi.advanceTimersByTime(INTERVAL - 1);
+    advanceTo(1499);
     expect(t.dead).toBe(false);
     vi.advanceTimersByTime(1);
-    expect(t.dead).toBe(true);
+    expect(t.deadAt).toBe(1500); // without the probe: 3500
+    // The probe was the ping of that interval: none at 1000.
+    expect(t.pings.map((p) => p.at)).toEqual([0, 500]);
   });
 
-  it('an answer to the probe keeps the link alive', () => {
+  it('any frame after the probe cancels its deadline: the usual maxMissed intervals count from that frame', () => {
     const t = setup(3);
     t.liveness.start();
-    t.liveness.probe();
-    vi.advanceTimersByTime(10);
+    t.liveness.probe(); // in the same millisecond as start()
+    advanceTo(10);
     t.liveness.received();
-    vi.advanceTimersByTime(2 * INTERVAL);
+    advanceTo(3009);
+    expect(t.dead).toBe(false); // the probe alone would have ended it at 1000
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(3010);
+  });
+
+  it('does not postpone a closer deadline', () => {
+    const t = setup(3);
+    t.liveness.start();
+    t.liveness.received(); // deadline 3000
+    advanceTo(2500);
+    t.liveness.probe(); // one interval would be 3500
+    advanceTo(2999);
     expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(3000);
+  });
+
+  it('the regular pings resume one interval after the probe', () => {
+    const t = setup(3);
+    t.liveness.start();
+    advanceTo(1300);
+    t.liveness.received();
+    t.liveness.probe();
+    advanceTo(1350);
+    t.liveness.received(); // answered
+    advanceTo(3400);
+    expect(t.pings.map((p) => p.at)).toEqual([0, 1000, 1300, 2300, 3300]);
+    expect(t.dead).toBe(false);
+  });
+
+  it('with the timer overdue (the machine woke up, the timer has not run yet), gives a full interval', () => {
+    const t = setup(3);
+    t.liveness.start();
+    t.liveness.received(); // deadline 3000
+    vi.setSystemTime(60_000); // asleep for a minute: no timer ran
+    t.liveness.probe(); // e.g. the page becomes visible again before the timer fires
+    expect(t.pings.map((p) => p.at)).toEqual([0, 60_000]);
+    vi.advanceTimersByTime(0);
+    expect(t.dead).toBe(false); // the 3000 deadline passed during the sleep: that proves nothing
+    advanceTo(60_999);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(61_000);
   });
 
   it('does nothing while stopped', () => {
@@ -259,6 +313,63 @@ describe('Liveness: probe()', () => {
     vi.advanceTimersByTime(10 * INTERVAL);
     expect(t.pings).toEqual([{ id: 1, at: 0 }]); // only the opening ping of start()
     expect(t.dead).toBe(false);
+  });
+});
+
+describe('Liveness: late timers (throttled tab, sleeping laptop)', () => {
+  it('a timer that fires over an interval late probes instead of declaring death, even with the deadline long past', () => {
+    const t = setup(3);
+    t.liveness.start();
+    t.liveness.received(); // deadline 3000
+    vi.advanceTimersByTime(2 * INTERVAL);
+    expect(t.pings).toHaveLength(3); // at 0, 1000 and 2000
+    // The machine sleeps for an hour: the clock jumps, the timer (due at 3000) has not run yet.
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(INTERVAL); // the late timer runs now
+    expect(t.dead).toBe(false);
+    expect(t.pings).toHaveLength(4); // a probe went out at once
+    expect(t.pings.at(-1)!.at).toBe(Date.now());
+    t.liveness.received(); // the probe is answered
+    const answeredAt = Date.now();
+    advanceTo(answeredAt + 3 * INTERVAL - 1);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(answeredAt + 3 * INTERVAL);
+  });
+
+  it('the probe after a late timer kills the link if nothing arrives within one interval', () => {
+    const t = setup(3);
+    t.liveness.start();
+    vi.setSystemTime(Date.now() + 60_000);
+    vi.advanceTimersByTime(INTERVAL); // late timer: probe
+    const probedAt = Date.now();
+    expect(t.pings.at(-1)?.at).toBe(probedAt);
+    vi.advanceTimersByTime(INTERVAL - 1);
+    expect(t.dead).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.deadAt).toBe(probedAt + INTERVAL);
+  });
+
+  it.each([INTERVAL / 2, INTERVAL])('a timer %i ms late is not a probe: a deadline that has passed is death', (lateness) => {
+    const t = setup(1);
+    t.liveness.start();
+    t.liveness.received(); // deadline 1000
+    vi.setSystemTime(lateness); // the timer, due at 1000, will run at 1000 + lateness
+    vi.advanceTimersByTime(INTERVAL);
+    expect(t.deadAt).toBe(INTERVAL + lateness);
+    expect(t.pings).toHaveLength(1);
+  });
+
+  it('a timer just over one interval late probes', () => {
+    const t = setup(1);
+    t.liveness.start();
+    t.liveness.received(); // deadline 1000
+    vi.setSystemTime(INTERVAL + 1); // the timer, due at 1000, will run at 2001
+    vi.advanceTimersByTime(INTERVAL);
+    expect(t.dead).toBe(false);
+    expect(t.pings.map((p) => p.at)).toEqual([0, 2001]);
+    advanceTo(3001);
+    expect(t.deadAt).toBe(3001);
   });
 });
 
@@ -275,14 +386,17 @@ describe('Liveness: RTT', () => {
     expect(t.rtts).toEqual([37, 12]);
   });
 
-  it('matches the pong to its own ping when several are outstanding', () => {
+  it('matches the pong to its own ping when several are outstanding, probes included', () => {
     const t = setup(5);
     t.liveness.start(); // ping 1 at 0
     vi.advanceTimersByTime(INTERVAL); // ping 2 at 1000
     vi.advanceTimersByTime(100);
+    t.liveness.probe(); // ping 3 at 1100
+    vi.advanceTimersByTime(100);
     t.liveness.pong(2);
     t.liveness.pong(1);
-    expect(t.rtts).toEqual([100, INTERVAL + 100]);
+    t.liveness.pong(3);
+    expect(t.rtts).toEqual([200, INTERVAL + 200, 100]);
   });
 
   it('ignores unknown and duplicate pongs', () => {
@@ -292,6 +406,19 @@ describe('Liveness: RTT', () => {
     t.liveness.pong(1);
     t.liveness.pong(1);
     expect(t.rtts).toEqual([0]);
+  });
+
+  it('remembers only the last maxMissed + 2 pings: unanswered ones do not pile up', () => {
+    const t = setup(3);
+    t.liveness.start(); // ping 1
+    for (let i = 0; i < 9; i++) {
+      t.liveness.received(); // alive, but no pongs
+      vi.advanceTimersByTime(INTERVAL); // pings 2..10
+    }
+    t.liveness.pong(5); // forgotten: only 6..10 are kept
+    expect(t.rtts).toEqual([]);
+    t.liveness.pong(6);
+    expect(t.rtts).toEqual([4 * INTERVAL]);
   });
 
   it('ignores a pong for a ping sent before stop()', () => {

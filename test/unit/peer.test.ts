@@ -879,11 +879,13 @@ describe('Peer: liveness', () => {
 
   it('a dead link (missed pongs) is dropped without a close handshake and reconnects with reason dead', async () => {
     const t = await connected();
-    // Silent right after welcome: dead after maxMissed (3) intervals, not 4.
+    await advance(300);
+    t.socket(0).receive({ type: 'pong', id: 1 }); // the last frame: then the link goes silent
+    // Dead maxMissed (3) intervals after that frame, at 3300: not at the next ping (4000).
     await advance(3 * INTERVAL - 1);
     expect(t.peer.state).toBe('open');
-    expect(t.socket(0).sentOfType('ping')).toHaveLength(3); // at 0, 1000 and 2000
-    await advance(1);
+    expect(t.socket(0).sentOfType('ping')).toHaveLength(4); // at 0, 1000, 2000 and 3000
+    await advance(1); // 3300
     expect(t.socket(0).terminated).toBe(true);
     expect(t.socket(0).closeCalls).toEqual([]); // no handshake on a dead link
     expect(t.of('close')).toMatchObject([{ code: 1006, willReconnect: true }]);
@@ -962,7 +964,7 @@ describe('Peer: network and visibility events', () => {
     await advance(INTERVAL - 1);
     expect(t.peer.state).toBe('open');
     await advance(1);
-    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]); // at 1300, not 4000
+    expect(t.of('reconnecting')).toMatchObject([{ reason: 'dead' }]); // at 1300, not 3300
     expect(t.socket(0).terminated).toBe(true);
   });
 
