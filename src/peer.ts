@@ -81,7 +81,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         const ack = this.lastSeq;
         this.transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
       },
-      onDead: () => this.linkLost(1006, `no frame received for ${this.options.heartbeat.maxMissed} heartbeat intervals`, 'dead'),
+      onDead: () => this.linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.options.heartbeat.maxMissed} × ${this.options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
       onRtt: (ms) => (this.counters.rtt = ms),
     });
     this.roomRegistry = new Rooms({
