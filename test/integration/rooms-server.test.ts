@@ -1,24 +1,15 @@
 // The server side of rooms and sessions, spoken by hand over real sockets on 127.0.0.1:
 // validation of every room request, limits, reserved method names, peer ids reused after a
 // lost session, and which closes end a session.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
-import { nextEvent, RawClient, type Frame } from '../support/ws-client.js';
+import { rawServers } from '../support/raw-server.js';
+import { nextEvent, type Frame } from '../support/ws-client.js';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const servers = rawServers();
 
 async function start(options: SignalingServerOptions = {}) {
-  const server = new SignalingServer({ port: 0, host: '127.0.0.1', path: '/rtc', ...options });
-  await server.listen();
-  cleanup.push(() => server.close());
-  const connect = async () => {
-    const client = await RawClient.connect(`ws://127.0.0.1:${server.port}/rtc`);
-    cleanup.push(() => client.ws.terminate());
-    return client;
-  };
+  const { server, connect } = await servers.start(options);
   /** A welcomed client, with a `call` helper that sends a request and returns its response. */
   const peer = async (hello: object = {}) => {
     const client = await connect();

@@ -1,25 +1,17 @@
 // The reference server against bad or hostile clients: protocol errors, oversized frames,
 // refused tokens, floods, silence, kicks. One bad socket must never affect another.
 import { createServer } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
+import { rawServers } from '../support/raw-server.js';
 import { nextEvent, RawClient } from '../support/ws-client.js';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const servers = rawServers();
 
+/** A server with an `echo` handler. */
 async function start(options: SignalingServerOptions = {}) {
-  const server = new SignalingServer({ port: 0, host: '127.0.0.1', path: '/rtc', ...options });
+  const { server, connect } = await servers.start(options);
   server.handle('echo', (data) => data);
-  await server.listen();
-  cleanup.push(() => server.close());
-  const connect = async () => {
-    const client = await RawClient.connect(`ws://127.0.0.1:${server.port}/rtc`);
-    cleanup.push(() => client.ws.terminate());
-    return client;
-  };
   return { server, connect };
 }
 
@@ -169,13 +161,12 @@ describe('SignalingServer on an existing http.Server', () => {
   it('accepts sockets on its path and leaves the http server running on close', async () => {
     const http = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    cleanup.push(() => new Promise((resolve) => http.close(resolve)));
+    servers.defer(() => new Promise((resolve) => http.close(resolve)));
     const server = new SignalingServer({ server: http, path: '/rtc' });
     server.handle('echo', (data) => data);
     await server.listen();
-    cleanup.push(() => server.close());
-    const client = await RawClient.connect(`ws://127.0.0.1:${server.port}/rtc`);
-    cleanup.push(() => client.ws.terminate());
+    servers.defer(() => server.close());
+    const client = await servers.connectTo(`ws://127.0.0.1:${server.port}/rtc`);
     await client.hello();
     await expectEcho(client, 'attached');
     await expect(RawClient.connect(`ws://127.0.0.1:${server.port}/elsewhere`)).rejects.toThrow();

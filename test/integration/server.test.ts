@@ -1,27 +1,12 @@
 // The reference server over real sockets on 127.0.0.1, driven by a raw protocol client:
 // handshake, requests and exactly-once replay, sessions and resume, server requests, close.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSignalError } from '../../src/errors.js';
-import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
-import { nextEvent, RawClient } from '../support/ws-client.js';
+import { SignalingServer } from '../../src/server/index.js';
+import { rawServers } from '../support/raw-server.js';
+import { nextEvent } from '../support/ws-client.js';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function start(options: SignalingServerOptions = {}) {
-  const server = new SignalingServer({ port: 0, host: '127.0.0.1', path: '/rtc', ...options });
-  await server.listen();
-  cleanup.push(() => server.close());
-  const url = `ws://127.0.0.1:${server.port}/rtc`;
-  const connect = async () => {
-    const client = await RawClient.connect(url);
-    cleanup.push(() => client.ws.terminate());
-    return client;
-  };
-  return { server, url, connect };
-}
+const { start } = rawServers();
 
 function deferred() {
   let resolve!: () => void;

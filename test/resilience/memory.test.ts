@@ -2,9 +2,9 @@
 // listeners where they were after a warm-up. The measurement runs in a child
 // `node --expose-gc` process (support/memory-main.ts), so gc() is real and the heap holds
 // one Peer and its proxy rather than the test runner and the tests running beside it.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runForJson } from '../support/child-process.js';
 import type { MemoryReport } from './support/memory-main.js';
 
 const MAIN = fileURLToPath(new URL('./support/memory-main.ts', import.meta.url));
@@ -14,23 +14,13 @@ const HEAP_BOUND = 1.5 * 1024 * 1024;
 /** More instances of one constructor than this at the end means something is kept per cycle. */
 const OBJECT_BOUND = 50;
 
-function runChild(): Promise<MemoryReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', MAIN], {
-      env: { ...process.env, CYCLES: String(CYCLES) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (code !== 0) return reject(new Error(`memory-main exited with ${code ?? signal}:\n${err}`));
-      if (err.trim()) console.warn(`memory-main stderr:\n${err}`);
-      resolve(JSON.parse(out) as MemoryReport);
-    });
+async function runChild(): Promise<MemoryReport> {
+  const { result, stderr } = await runForJson<MemoryReport>(process.execPath, ['--expose-gc', '--import', 'tsx', MAIN], {
+    name: 'memory-main',
+    env: { CYCLES: String(CYCLES) },
   });
+  if (stderr.trim()) console.warn(`memory-main stderr:\n${stderr}`);
+  return result;
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;

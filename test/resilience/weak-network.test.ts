@@ -6,9 +6,9 @@
 //
 // Needs root on Linux (`unshare --net`). Elsewhere the test is skipped and says so loudly.
 // The loss is the kernel's randomness, not a seed: runs differ.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runForJson } from '../support/child-process.js';
 import { canUnshare } from '../support/netns.js';
 import { ensureNft, randomLossCommands } from '../support/nft.js';
 import type { WeakNetworkReport } from './support/weak-network-main.js';
@@ -27,24 +27,14 @@ function whyNotSupported(): string | undefined {
   return undefined;
 }
 
-function runInNamespace(nft: string): Promise<WeakNetworkReport> {
+async function runInNamespace(nft: string): Promise<WeakNetworkReport> {
   const setup = `ip link set lo up && ${randomLossCommands(nft, LOSS_PERCENT)} && exec "$@"`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--net', 'sh', '-c', setup, 'sh', process.execPath, '--import', 'tsx', MAIN], {
-      cwd: ROOT,
-      env: { ...process.env, NFT: nft, LOSS_PERCENT: String(LOSS_PERCENT), LATENCY_MS: String(LATENCY_MS) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (code !== 0) return reject(new Error(`weak-network-main exited with ${code ?? signal}:\n${err}`));
-      resolve(JSON.parse(out) as WeakNetworkReport);
-    });
+  const { result } = await runForJson<WeakNetworkReport>('unshare', ['--net', 'sh', '-c', setup, 'sh', process.execPath, '--import', 'tsx', MAIN], {
+    name: 'weak-network-main',
+    cwd: ROOT,
+    env: { NFT: nft, LOSS_PERCENT: String(LOSS_PERCENT), LATENCY_MS: String(LATENCY_MS) },
   });
+  return result;
 }
 
 describe('weak network (random packet loss in a network namespace)', () => {

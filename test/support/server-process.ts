@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnServer } from './child-process.js';
 
 const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
 
@@ -12,20 +13,12 @@ export class ServerProcess {
 
   /** Start (or restart) on `port` (0 = any free port the first time, the same port afterwards). */
   async start(port = this.port): Promise<number> {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, PORT: String(port), NAME: this.name },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { child, listening } = spawnServer(['--import', 'tsx', MAIN], {
+      name: `server process ${this.name}`,
+      env: { PORT: String(port), NAME: this.name },
     });
     this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening (\d+)/.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`server process ${this.name} exited early with ${code}`)));
-    });
+    this.port = await listening;
     return this.port;
   }
 

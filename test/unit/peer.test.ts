@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Peer, SignalError, type PeerEvents, type PeerOptions, type PeerState } from '../../src/index.js';
 import { fakeWebSocket, type FakeSocket, type FakeSocketOptions } from '../support/fake-socket.js';
+import { track } from '../support/track.js';
 
 const A = 'ws://a.test/rtc';
 const B = 'ws://b.test/rtc';
@@ -57,16 +58,6 @@ const flush = () => vi.advanceTimersByTimeAsync(0);
 function accept(socket: FakeSocket, peer = 'p1', resumed = false, secret = `s-${peer}`) {
   socket.open();
   socket.welcome(peer, resumed, secret);
-}
-
-/** Track a promise's outcome without unhandled rejections. */
-function track<T>(promise: Promise<T>) {
-  const state: { settled: boolean; value?: T; error?: SignalError } = { settled: false };
-  promise.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: SignalError) => Object.assign(state, { settled: true, error }),
-  );
-  return state;
 }
 
 /** Connect and open the first socket. */

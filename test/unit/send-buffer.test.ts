@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalError } from '../../src/errors.js';
 import { SendBuffer, type RequestEntryInit } from '../../src/send-buffer.js';
+import { track } from '../support/track.js';
 
 const env = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
@@ -22,16 +23,6 @@ function note(name: string): [string, number, string] {
 function link() {
   const frames: Array<{ type: string; id?: string; data?: unknown; replay?: boolean }> = [];
   return { frames, write: (text: string) => void frames.push(JSON.parse(text)) };
-}
-
-/** Track a promise's outcome without unhandled rejections. */
-function track<T>(promise: Promise<T>) {
-  const state: { settled: boolean; value?: T; error?: SignalError } = { settled: false };
-  promise.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: SignalError) => Object.assign(state, { settled: true, error }),
-  );
-  return state;
 }
 
 /** Flush promise callbacks (fake timers leave microtasks alone). */

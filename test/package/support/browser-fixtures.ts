@@ -1,11 +1,12 @@
 // Fixtures for the browser tests of the packed package: a static file server for the pages and
 // the installed files, and the packed reference server in a child process (so it can crash).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { spawnServer } from '../../support/child-process.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -77,20 +78,12 @@ export class PackedServerProcess {
   /** Start on `port` (0 = any free port the first time; afterwards the same one again). */
   async start(port = this.port): Promise<number> {
     if (this.child) throw new Error('the reference server is already running');
-    const child = spawn(process.execPath, [this.script], { cwd: path.dirname(this.script), env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const { child, listening } = spawnServer([this.script], { name: 'reference server', cwd: path.dirname(this.script), env: { PORT: String(port) } });
     this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening (\d+)/.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => {
-        if (this.child === child) this.child = undefined;
-        reject(new Error(`reference server exited early with ${code}`));
-      });
+    child.once('exit', () => {
+      if (this.child === child) this.child = undefined;
     });
+    this.port = await listening;
     return this.port;
   }
 
