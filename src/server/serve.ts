@@ -33,21 +33,25 @@ export function serveRequest(
     return;
   }
   session.dedupe.start(id, now);
-  const fail = (error: unknown): void => {
-    if (codeOf(error) === undefined) onFailure(session, method, error);
-    answer(session, id, failureFrame(id, error));
-  };
   let result: unknown;
   try {
     result = handler(frame.data, { peerId: session.id, method, replay: frame.replay === true });
   } catch (error) {
-    return fail(error);
+    return fail(session, id, method, error, onFailure);
   }
   if (isThenable(result)) {
-    result.then((data) => answer(session, id, successFrame(id, data)), fail);
+    result.then(
+      (data) => answer(session, id, successFrame(id, data)),
+      (error: unknown) => fail(session, id, method, error, onFailure),
+    );
   } else {
     answer(session, id, successFrame(id, result));
   }
+}
+
+function fail(session: Session, id: string, method: string, error: unknown, onFailure: OnHandlerFailure): void {
+  if (codeOf(error) === undefined) onFailure(session, method, error);
+  answer(session, id, failureFrame(id, error));
 }
 
 function answer(session: Session, id: string, response: string): void {
