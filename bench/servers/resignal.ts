@@ -1,5 +1,5 @@
 // The resignal reference server with its defaults, except the per-socket rate limit
-// (200 frames/s by default): it is an abuse guard that a throughput benchmark on one
+// (2,000 frames/s by default): it is an abuse guard that a throughput benchmark on one
 // socket would trip at once, so it is off here. Everything else is default.
 import { loadServer } from '../lib/resignal-module.js';
 import { echo, note, slow, stats, whoami } from './common.js';

@@ -35,7 +35,7 @@ export function serveRequest(
   session.dedupe.start(id, now);
   let result: unknown;
   try {
-    result = handler(frame.data, { peerId: session.id, method, replay: frame.replay === true });
+    result = handler(frame.data, { peerId: session.id, method, id: frame.id, replay: frame.replay === true });
   } catch (error) {
     return fail(session, id, method, error, onFailure);
   }

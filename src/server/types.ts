@@ -3,6 +3,8 @@ export interface HandlerContext {
   /** The session's peer id. */
   peerId: string;
   method: string;
+  /** The request id, unique per peer: a key for handlers that must stay idempotent across a server crash. */
+  id: string;
   /** True when the client sent this request again after a reconnect. */
   replay: boolean;
 }

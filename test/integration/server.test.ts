@@ -64,7 +64,7 @@ describe('SignalingServer requests', () => {
     const { peer } = await client.hello();
     client.send({ type: 'request', id: 'a.1', method: 'echo', data: { sdp: 'v=0' } });
     expect(await client.next('response')).toEqual({ type: 'response', id: 'a.1', ok: true, data: { sdp: 'v=0' } });
-    expect(contexts).toEqual([{ peerId: peer, method: 'echo', replay: false }]);
+    expect(contexts).toEqual([{ peerId: peer, method: 'echo', id: 'a.1', replay: false }]);
   });
 
   it('turns a throw into an error response, keeping a string code or using INTERNAL', async () => {
