@@ -9,10 +9,11 @@ import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './op
 import { isTerminalCloseCode } from './protocol/close-codes.js';
 import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
 import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
-import { PROTOCOL_VERSION, ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
+import { ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
 import { Rooms } from './rooms.js';
 import { SendBuffer } from './send-buffer.js';
+import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
 import { NetworkWatch } from './network-watch.js';
@@ -50,8 +51,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private nextRequestId = 0;
 
   private currentState: PeerState = 'idle';
-  private peerId: string | undefined;
-  private secret: string | undefined;
+  private readonly session = new ClientSession();
   private currentUrl: string | undefined;
   /** Bumped for every attempt and on close, so callbacks from an older socket are ignored. */
   private generation = 0;
@@ -64,8 +64,6 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** While linkLost() emits `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
   private losingLink = false;
   private retryAtOnce = false;
-  /** Highest notification seq seen per server url: sessions (and their numbering) live on one server. */
-  private readonly seqByUrl = new Map<string, number>();
   private waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
   private counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
 
@@ -78,7 +76,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.buffer = new SendBuffer(this.options.sendBuffer, env);
     this.liveness = new Liveness(env, this.options.heartbeat, {
       sendPing: (id) => {
-        const ack = this.lastSeq;
+        const ack = this.session.ack(this.currentUrl!);
         this.transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
       },
       onDead: () => this.linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.options.heartbeat.maxMissed} × ${this.options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
@@ -98,13 +96,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     });
   }
 
-  private get lastSeq(): number {
-    return this.seqByUrl.get(this.currentUrl!) ?? 0;
-  }
-
   /** Server-assigned id; stable across reconnects while the server keeps the session. */
   get id(): string | undefined {
-    return this.peerId;
+    return this.session.id;
   }
 
   get state(): PeerState {
@@ -217,7 +211,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     try {
       this.transport = this.openTransport(plan.url, {
-        onOpen: () => generation === this.generation && this.transport?.send(encodeFrame(this.hello(token))),
+        onOpen: () => generation === this.generation && this.transport?.send(encodeFrame(this.session.hello(plan.url, token))),
         onMessage: (data) => generation === this.generation && this.receive(data),
         onClose: (code, reason) => generation === this.generation && this.closed(code, reason),
       });
@@ -226,15 +220,6 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${String(cause)}`, { cause }));
       this.attemptFailed(generation, 'connect-failed');
     }
-  }
-
-  private hello(token: string | undefined): object {
-    return {
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      ...(token !== undefined && { token }),
-      ...(this.peerId && this.secret && { resume: { peer: this.peerId, secret: this.secret }, ack: this.lastSeq }),
-    };
   }
 
   private receive(data: unknown): void {
@@ -251,10 +236,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         return;
       case 'notification':
         // Resent notifications after a resume carry seqs we may have seen: deliver each once.
-        if (frame.seq !== undefined) {
-          if (frame.seq <= this.lastSeq) return;
-          this.seqByUrl.set(this.currentUrl!, frame.seq);
-        }
+        if (!this.session.accept(this.currentUrl!, frame.seq)) return;
         if (this.roomRegistry.route(frame.method, frame.data)) return;
         return this.emitSafe('notification', { method: frame.method, data: frame.data });
       case 'request':
@@ -269,9 +251,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clearTimer('connectTimer');
     // A new session numbers from 1 again, even under the same id; so does any other session,
     // whatever a (buggy) server claims in `resumed`.
-    if (!welcome.resumed || welcome.peer !== this.peerId) this.seqByUrl.set(this.currentUrl!, 0);
-    this.peerId = welcome.peer;
-    this.secret = welcome.secret;
+    this.session.welcomed(this.currentUrl!, welcome);
     if (this.everOpened) this.counters.reconnects++;
     this.everOpened = true;
     this.schedule.opened();

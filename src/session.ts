@@ -1,0 +1,46 @@
+import { PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from './protocol/frames.js';
+
+/**
+ * What the client remembers of its server session: the peer id and secret that resume it,
+ * and the highest notification `seq` seen. Sessions and their numbering live on one
+ * server, so the seq is kept per url: failing over A -> B -> A acks A's own numbering.
+ */
+export class ClientSession {
+  private peerId: string | undefined;
+  private secret: string | undefined;
+  private readonly seqByUrl = new Map<string, number>();
+
+  get id(): string | undefined {
+    return this.peerId;
+  }
+
+  /** Highest notification seq received from the session on `url` (0 = none). */
+  ack(url: string): number {
+    return this.seqByUrl.get(url) ?? 0;
+  }
+
+  hello(url: string, token: string | undefined): HelloFrame {
+    const hello: HelloFrame = { type: 'hello', version: PROTOCOL_VERSION };
+    if (token !== undefined) hello.token = token;
+    if (this.peerId !== undefined && this.secret !== undefined) {
+      hello.resume = { peer: this.peerId, secret: this.secret };
+      hello.ack = this.ack(url);
+    }
+    return hello;
+  }
+
+  welcomed(url: string, welcome: WelcomeFrame): void {
+    // A new session numbers from 1 again, even under the same id.
+    if (!welcome.resumed || welcome.peer !== this.peerId) this.seqByUrl.set(url, 0);
+    this.peerId = welcome.peer;
+    this.secret = welcome.secret;
+  }
+
+  /** False for a notification seen before (resent after a resume): deliver each once. */
+  accept(url: string, seq: number | undefined): boolean {
+    if (seq === undefined) return true;
+    if (seq <= this.ack(url)) return false;
+    this.seqByUrl.set(url, seq);
+    return true;
+  }
+}
