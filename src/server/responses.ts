@@ -20,11 +20,20 @@ export function failureFrame(id: string, error: unknown): string {
 
 /** The error's own string `code`, if it has one. */
 export function codeOf(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
+  try {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined; // a throwing getter or proxy
+  }
 }
 
+/** A printable message for anything thrown; never throws itself (e.g. for `Object.create(null)`). */
 export function messageOf(error: unknown): string {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : String(error);
+  try {
+    const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+    return typeof message === 'string' ? message : String(error);
+  } catch {
+    return 'the handler threw a value that cannot be printed';
+  }
 }

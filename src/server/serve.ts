@@ -50,8 +50,12 @@ export function serveRequest(
 }
 
 function fail(session: Session, id: string, method: string, error: unknown, onFailure: OnHandlerFailure): void {
-  if (codeOf(error) === undefined) onFailure(session, method, error);
-  answer(session, id, failureFrame(id, error));
+  try {
+    if (codeOf(error) === undefined) onFailure(session, method, error);
+  } finally {
+    // Whatever was thrown, the request gets its one answer and leaves the "running" state.
+    answer(session, id, failureFrame(id, error));
+  }
 }
 
 function answer(session: Session, id: string, response: string): void {

@@ -143,6 +143,22 @@ describe('SignalingServer requests', () => {
     expect(second.unread()).toEqual([]); // exactly one response
     expect(replays).toEqual([false]);
   });
+
+  it.each([
+    ['sync', () => { throw Object.create(null); }],
+    ['async', async () => { throw Object.create(null); }],
+  ])('answers once, and keeps serving, when a %s handler throws a value that cannot be printed', async (_kind, handler) => {
+    const { server, connect } = await start();
+    server.on('warning', () => {});
+    server.handle('odd', handler);
+    const client = await connect();
+    await client.hello();
+    client.send({ type: 'request', id: 'o1', method: 'odd' });
+    expect(await client.next('response')).toMatchObject({ id: 'o1', ok: false, error: { code: 'INTERNAL' } });
+    client.send({ type: 'request', id: 'o1', method: 'odd', replay: true });
+    expect(await client.next('response')).toMatchObject({ id: 'o1', ok: false, error: { code: 'INTERNAL' } });
+    await client.sync();
+  });
 });
 
 describe('SignalingServer sessions', () => {
