@@ -12,7 +12,7 @@ import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/co
 import { ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
 import { Rooms } from './rooms.js';
-import { SendBuffer } from './send-buffer.js';
+import { REPLAY_MARK, SendBuffer } from './send-buffer.js';
 import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
@@ -139,7 +139,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!validDelay(timeout)) return Promise.reject(new TypeError(`resignal: request "${method}": \`timeout\` must be a number of ms above 0 and at most 2147483647, got ${String(timeout)}`));
     let encoded: { text: string; bytes: number };
     try {
-      encoded = encodeSized({ type: 'request', id, method, data }, this.options.maxMessageBytes, `request "${method}"`);
+      // Leave room for the replay mark: a replay over the server's maxPayload would be closed with 1009 on every reconnect.
+      encoded = encodeSized({ type: 'request', id, method, data }, this.options.maxMessageBytes - REPLAY_MARK.length, `request "${method}"`);
     } catch (error) {
       return Promise.reject(error);
     }

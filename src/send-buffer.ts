@@ -51,6 +51,9 @@ interface NotificationEntry {
 
 type Entry = RequestEntry | NotificationEntry;
 
+/** Appended to a request frame that is sent again. Requests must leave room for it (see Peer.request). */
+export const REPLAY_MARK = ',"replay":true';
+
 /**
  * Every outbound application message passes through here. While a link is attached, messages
  * are written at once; otherwise they queue in order. Requests stay until answered and are
@@ -161,7 +164,7 @@ export class SendBuffer {
 
   private writeRequest(entry: RequestEntry, write: (text: string) => void): void {
     // A replay carries the same id plus a mark, so the server can answer it from its cache.
-    write(entry.sent ? `${entry.text.slice(0, -1)},"replay":true}` : entry.text);
+    write(entry.sent ? `${entry.text.slice(0, -1)}${REPLAY_MARK}}` : entry.text);
     entry.sent = true;
     this.written++;
   }

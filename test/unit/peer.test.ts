@@ -660,6 +660,21 @@ describe('Peer: inbound validation', () => {
     expect(t.peer.stats().buffered).toBe(0);
   });
 
+  it('TOO_LARGE leaves room for the replay mark: no request is accepted whose replay would exceed maxMessageBytes', async () => {
+    const limit = 300;
+    const mark = ',"replay":true'.length;
+    const t = await connected({ maxMessageBytes: limit });
+    track(t.peer.request('m', ''));
+    await flush();
+    const emptyFrame = Buffer.byteLength(JSON.stringify(t.socket(0).sent.at(-1))); // ids of the next requests have the same length
+    const tooClose = track(t.peer.request('m', 'y'.repeat(limit - 5 - emptyFrame)));
+    const fits = track(t.peer.request('m', 'y'.repeat(limit - mark - emptyFrame)));
+    await flush();
+    expect(tooClose.error?.code).toBe('TOO_LARGE');
+    expect(fits.error).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(t.socket(0).sent.at(-1))) + mark).toBe(limit);
+  });
+
   it('data that cannot be JSON is refused with BAD_MESSAGE', async () => {
     const t = await connected();
     const cyclic: Record<string, unknown> = {};
