@@ -38,6 +38,8 @@ export class Liveness {
   private silentSince = 0;
   /** While lastFrameAt is NONE: when the link is dead. */
   private silentDeadline = 0;
+  /** A probe's ping is out and nothing has arrived since (while lastFrameAt is NONE). */
+  private probing = false;
   private nextPingId = 1;
   private readonly sentAt = new Map<number, number>();
 
@@ -52,6 +54,7 @@ export class Liveness {
     const now = this.env.now();
     // start() is not a sign of life, but the silence is counted from here.
     this.lastFrameAt = NONE;
+    this.probing = false;
     this.silentSince = now;
     this.silentDeadline = now + this.options.maxMissed * this.options.interval;
     // Ping at once: RTT is known right away, and a link that is dead from the start has
@@ -105,8 +108,15 @@ export class Liveness {
     this.timer = undefined;
     const now = this.env.now();
     // A timer that fires far too late means the tab was throttled or the machine slept:
-    // silence during that time proves nothing, so probe instead of declaring death.
-    if (this.late(now)) return this.doubt(now);
+    // silence during that time proves nothing, so probe instead of declaring death. But if
+    // the previous probe's ping got no frame at all in a whole (late) period, it has had its
+    // interval: otherwise a throttled background tab would probe forever on a dead link.
+    if (this.late(now)) {
+      if (!(this.probing && this.lastFrameAt === NONE)) return this.doubt(now);
+      this.stop();
+      this.hooks.onDead();
+      return;
+    }
     if (now >= this.deadline()) {
       this.stop();
       this.hooks.onDead();
@@ -125,6 +135,7 @@ export class Liveness {
     if (this.lastFrameAt !== NONE) this.silentSince = this.lastFrameAt;
     // Only a frame that arrives from now on answers the probe.
     this.lastFrameAt = NONE;
+    this.probing = true;
     this.silentDeadline = deadline;
     this.ping(now);
     this.schedule(now);

@@ -434,3 +434,41 @@ describe('Liveness: RTT', () => {
     expect(t.rtts).toEqual([0]);
   });
 });
+
+describe('Liveness in a throttled background tab', () => {
+  /** Every timer fires a minute late, as Chrome does for hidden tabs. */
+  function throttled(onDead: () => void) {
+    const pings: number[] = [];
+    const liveness = new Liveness(
+      { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms + 60_000), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
+      { interval: 5000, maxMissed: 3 },
+      { sendPing: (id) => pings.push(id), onDead, onRtt: () => {} },
+    );
+    return { liveness, pings };
+  }
+
+  it('declares a silent link dead after its probe goes unanswered for a whole late period', () => {
+    let deadAt: number | undefined;
+    const start = Date.now();
+    const { liveness } = throttled(() => (deadAt = Date.now()));
+    liveness.start();
+    liveness.received(); // alive at first
+    vi.advanceTimersByTime(65_000); // late tick: probe
+    expect(deadAt).toBeUndefined();
+    vi.advanceTimersByTime(65_000); // late again, and nothing arrived since the probe
+    expect(deadAt).toBe(start + 130_000);
+  });
+
+  it('keeps a link alive that still receives frames while throttled', () => {
+    let dead = false;
+    const { liveness, pings } = throttled(() => (dead = true));
+    liveness.start();
+    for (let i = 0; i < 10; i++) {
+      vi.advanceTimersByTime(30_000);
+      liveness.received(); // pongs and messages are not throttled, only timers
+      vi.advanceTimersByTime(35_000);
+    }
+    expect(dead).toBe(false);
+    expect(pings.length).toBeGreaterThan(5);
+  });
+});
