@@ -277,8 +277,9 @@ export class Peer extends EventEmitter<PeerEvents> {
       encoded = encodeSized({ type: 'response', id: frame.id, ...body }, this.options.maxMessageBytes, `response to "${frame.method}"`);
     } catch (error) {
       // Still answer exactly once, so the server's request fails now rather than timing out.
-      this.emitSafe('error', error as SignalError);
       encoded = encodeSized({ type: 'response', id: frame.id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } }, Infinity, '');
+      this.emitSafe('error', error as SignalError);
+      if (generation !== this.generation) return; // an error listener closed or replaced the link
     }
     this.buffer.notify(encoded.text, encoded.bytes, frame.method);
   }
