@@ -19,6 +19,8 @@ export const CloseCode = {
   REPLACED: 4501,
   /** The client sent nothing for the server's idle timeout. Not terminal. */
   IDLE_TIMEOUT: 4502,
+  /** The client read slower than the server wrote to it; it resumes to get the rest. Not terminal. */
+  SLOW_CONSUMER: 4503,
   /** The server is shutting down or restarting. Not terminal. */
   GOING_AWAY: 1001,
 } as const;

@@ -43,7 +43,7 @@ export class Hub {
   ) {}
 
   accept(ws: WebSocket, req: IncomingMessage): void {
-    const link = new Link(ws, req, Date.now());
+    const link = new Link(ws, req, Date.now(), this.options.maxSocketBuffer, this.onSlow);
     this.links.add(link);
     const { helloTimeout } = this.options;
     link.helloTimer = setTimeout(() => {
@@ -180,7 +180,8 @@ export class Hub {
     const { id: peer, secret } = session;
     link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed }));
     for (const text of session.outbox.pending()) link.send(text);
-    this.fire('connection', { peerId: peer, resumed });
+    // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
+    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed });
   }
 
   /** A response to a `server.request()`. Unknown ids (already timed out) are ignored. */
@@ -216,6 +217,13 @@ export class Hub {
     this.report(error);
     this.drop(link, INTERNAL_ERROR, 'internal server error');
   }
+
+  /** The client does not read what it is sent: close it (4503) before its buffer grows further. */
+  private readonly onSlow = (link: Link, buffered: number): void => {
+    const message = `slow consumer: ${buffered} bytes not yet written to the socket, over maxSocketBuffer (${this.options.maxSocketBuffer})`;
+    this.fire('warning', { code: 'SLOW_CONSUMER', message, peerId: link.session?.id });
+    this.drop(link, CloseCode.SLOW_CONSUMER, message);
+  };
 
   private readonly onHandlerFailure = (session: Session, method: string, error: unknown): void => {
     const message = `handler of "${method}" threw: ${messageOf(error)}`;

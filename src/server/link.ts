@@ -37,6 +37,10 @@ export class Link {
     readonly ws: WebSocket,
     readonly req: IncomingMessage,
     now: number,
+    /** Most bytes the socket may have waiting to be written before `onSlow` replaces a send. */
+    private readonly maxSocketBuffer: number,
+    /** Told, instead of writing, that the client reads too slowly; it must close the link. */
+    private readonly onSlow: (link: Link, buffered: number) => void,
   ) {
     this.lastSeen = now;
     this.windowStart = now;
@@ -53,8 +57,16 @@ export class Link {
     return ++this.count <= limit.messages;
   }
 
+  /**
+   * Write a frame. A socket that still holds more than `maxSocketBuffer` unwritten bytes
+   * gets nothing more: `onSlow` closes it, and what it missed waits in the session outbox.
+   */
   send(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    const { ws } = this;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const buffered = ws.bufferedAmount;
+    if (buffered > this.maxSocketBuffer) return this.onSlow(this, buffered);
+    ws.send(text);
   }
 
   /** Start the close handshake; the link ignores every later frame. */

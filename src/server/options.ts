@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
 import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
 
@@ -88,6 +89,22 @@ export interface SignalingServerOptions {
    */
   maxBufferedNotifications?: number;
   /**
+   * Bytes of unacknowledged notifications (encoded frames, UTF-8) kept per session, so a
+   * peer that stays away for `sessionTtl` cannot make the server hold unbounded memory.
+   * On overflow the oldest are dropped and a `warning` is emitted, as with
+   * `maxBufferedNotifications`; the newest is always kept.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Bytes a connected socket may have waiting to be written (`ws.bufferedAmount`). A client
+   * that reads slower than the server writes to it is closed with 4503 when the server next
+   * writes to it past this limit; it reconnects, resumes and gets its unacknowledged
+   * notifications again. Keep it above `maxBufferedBytes`: a resume writes the whole outbox.
+   * @default 4_194_304 (4 MiB)
+   */
+  maxSocketBuffer?: number;
+  /**
    * Frames a socket may send per window (a fixed window, counted from the first frame
    * of each window); exceeding it closes the socket with 4004. `false` disables it.
    * The default sits above the client's default send buffer (1,000 messages), so a
@@ -124,6 +141,8 @@ export interface NormalizedOptions {
   idleTimeout: number;
   requestTimeout: number;
   maxBufferedNotifications: number;
+  maxBufferedBytes: number;
+  maxSocketBuffer: number;
   rateLimit: RateLimit | false;
   authenticate: Authenticate | undefined;
   rooms: NormalizedRoomsOptions | false;
@@ -145,13 +164,15 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     path: options.path,
     server: options.server,
     maxPayload: positive('maxPayload', options.maxPayload ?? 64 * 1024),
-    sessionTtl: integer('sessionTtl', options.sessionTtl ?? 30_000, 0),
-    dedupeWindow: positive('dedupeWindow', options.dedupeWindow ?? 60_000),
+    sessionTtl: delay('sessionTtl', options.sessionTtl ?? 30_000, 0),
+    dedupeWindow: delay('dedupeWindow', options.dedupeWindow ?? 60_000, 1),
     dedupeLimit: positive('dedupeLimit', options.dedupeLimit ?? 1_000),
-    helloTimeout: positive('helloTimeout', options.helloTimeout ?? 10_000),
-    idleTimeout: integer('idleTimeout', options.idleTimeout ?? 60_000, 0),
-    requestTimeout: positive('requestTimeout', options.requestTimeout ?? 10_000),
+    helloTimeout: delay('helloTimeout', options.helloTimeout ?? 10_000, 1),
+    idleTimeout: delay('idleTimeout', options.idleTimeout ?? 60_000, 0),
+    requestTimeout: delay('requestTimeout', options.requestTimeout ?? 10_000, 1),
     maxBufferedNotifications: positive('maxBufferedNotifications', options.maxBufferedNotifications ?? 1_000),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? 1_048_576),
+    maxSocketBuffer: positive('maxSocketBuffer', options.maxSocketBuffer ?? 4_194_304),
     rateLimit,
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
@@ -160,6 +181,18 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
 
 function positive(name: string, value: number): number {
   return integer(name, value, 1);
+}
+
+/**
+ * A delay in ms, as an integer from `min` to MAX_TIMER_DELAY: Node fires a setTimeout of
+ * more than 2^31-1 ms after ~1 ms, which would expire sessions or time out requests at once.
+ */
+export function delay(name: string, value: number, min: number): number {
+  integer(name, value, min);
+  if (value > MAX_TIMER_DELAY) {
+    throw new TypeError(`SignalingServer: option "${name}" must be at most ${MAX_TIMER_DELAY} ms (2^31-1, the longest timer delay), got ${String(value)}`);
+  }
+  return value;
 }
 
 function integer(name: string, value: number, min: number): number {

@@ -84,7 +84,8 @@ class RoomError extends Error {
   }
 }
 
-type Notify = (peerId: string, method: string, data: unknown) => void;
+/** Send one notification to each of `peerIds`; the data is encoded once for all of them. */
+type Notify = (peerIds: Iterable<string>, method: string, data: unknown) => void;
 
 /**
  * Rooms and their members. Requests come in through `handlers` (so they run once per
@@ -133,7 +134,7 @@ export class Rooms {
     const metaBytes = utf8Length(JSON.stringify(meta));
     if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
     const member: RoomMember = { id: peerId, meta };
-    for (const other of members.keys()) this.notify(other, 'peer-joined', { room, peer: member });
+    this.notify(members.keys(), 'peer-joined', { room, peer: member });
     members.set(peerId, member);
     this.rooms.set(room, members);
     this.memberships.set(peerId, mine.add(room));
@@ -149,14 +150,12 @@ export class Rooms {
     const members = this.membersOf(peerId, room, 'signal');
     if (to === peerId) throw badRequest('"signal" to yourself; `to` must be another member of the room');
     if (!members.has(to)) throw new RoomError('not-in-room', `peer "${preview(to)}" is not in room "${room}"`);
-    this.notify(to, 'signal', { room, from: peerId, data });
+    this.notify([to], 'signal', { room, from: peerId, data });
   }
 
   private broadcast(peerId: string, { room, data }: z.infer<typeof BroadcastRequest>): void {
     const members = this.membersOf(peerId, room, 'broadcast');
-    for (const other of members.keys()) {
-      if (other !== peerId) this.notify(other, 'broadcast', { room, from: peerId, data });
-    }
+    this.notify(others(members, peerId), 'broadcast', { room, from: peerId, data });
   }
 
   /** The room's members, provided `peerId` is one of them: a peer reaches only its own rooms. */
@@ -174,7 +173,7 @@ export class Rooms {
     const mine = this.memberships.get(peerId);
     mine?.delete(room);
     if (mine?.size === 0) this.memberships.delete(peerId);
-    for (const other of members.keys()) this.notify(other, 'peer-left', { room, peerId, reason });
+    this.notify(members.keys(), 'peer-left', { room, peerId, reason });
   }
 
   private checkName(name: string): string {
@@ -182,6 +181,10 @@ export class Rooms {
     if (!namePattern.test(name)) throw badRequest(`invalid room name "${preview(name)}": it must match ${String(namePattern)}`);
     return name;
   }
+}
+
+function* others(members: Map<string, RoomMember>, peerId: string): Iterable<string> {
+  for (const id of members.keys()) if (id !== peerId) yield id;
 }
 
 function parse<T>(schema: z.ZodMiniType<T>, data: unknown, method: string, shape: string): T {

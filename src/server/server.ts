@@ -3,10 +3,12 @@ import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer } from 'ws';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { encodeFrame } from '../protocol/codec.js';
+import { encodeFrame, MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
+import { encodeNotification, type EncodedNotification } from './outbox.js';
 import { ROOM_METHODS, Rooms } from './rooms.js';
+import type { Session } from './session.js';
 import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
 
 /** Sockets still open this long after `close()` sent 1001 are cut off. */
@@ -34,7 +36,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     super();
     this.options = normalizeOptions(options);
     const { rooms } = this.options;
-    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerId, method, data) => this.notify(peerId, method, data));
+    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data) => this.notifyAll(peerIds, method, data));
     this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
     for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handlers.set(method, handler);
   }
@@ -113,14 +115,30 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     checkMethod(method);
     const session = this.hub.sessions.get(peerId);
     if (session === undefined) return false;
-    const { text, dropped } = session.outbox.push(method, data);
-    if (dropped > 0) {
-      const { maxBufferedNotifications: max } = this.options;
-      const message = `peer "${peerId}" has over ${max} unacknowledged notifications; dropped the oldest`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId });
+    this.deliver(session, encodeNotification(method, data));
+    return true;
+  }
+
+  /** `notify` to many peers (a room): the data is encoded once, only `seq` differs per peer. */
+  private notifyAll(peerIds: Iterable<string>, method: string, data: unknown): void {
+    let note: EncodedNotification | undefined;
+    for (const peerId of peerIds) {
+      const session = this.hub.sessions.get(peerId);
+      if (session === undefined) continue;
+      note ??= encodeNotification(method, data);
+      this.deliver(session, note);
+    }
+  }
+
+  private deliver(session: Session, note: EncodedNotification): void {
+    const { text, dropped, overflow } = session.outbox.push(note);
+    if (overflow !== undefined) {
+      const { maxBufferedNotifications, maxBufferedBytes } = this.options;
+      const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
+      const message = `peer "${session.id}" has over ${over}; dropped the oldest ${dropped}`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId: session.id });
     }
     session.link?.send(text);
-    return true;
   }
 
   /**
@@ -132,6 +150,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   request(peerId: string, method: string, data?: unknown, options: RequestOptions = {}): Promise<unknown> {
     try {
       checkMethod(method);
+      const timeout = options.timeout === undefined ? this.options.requestTimeout : requestTimeout(options.timeout);
       const link = this.hub.sessions.get(peerId)?.link;
       if (link === undefined) {
         const why = this.hub.sessions.has(peerId) ? 'is not connected' : 'has no session';
@@ -139,7 +158,6 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
       }
       const id = `s${++this.lastRequestId}`;
       const text = encodeFrame({ type: 'request', id, method, data });
-      const timeout = options.timeout ?? this.options.requestTimeout;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           link.pending.delete(id);
@@ -215,6 +233,12 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
 
 function upgradeRequired(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(426, { 'content-type': 'text/plain' }).end('this endpoint speaks WebSocket (resignal)\n');
+}
+
+/** A timeout of more than 2^31-1 ms would fire after ~1 ms: refuse it rather than time out at once. */
+function requestTimeout(ms: number): number {
+  if (validDelay(ms)) return ms;
+  throw new TypeError(`SignalingServer.request: option "timeout" must be a number of ms above 0 and at most ${MAX_TIMER_DELAY} (2^31-1, the longest timer delay), got ${String(ms)}`);
 }
 
 function checkMethod(method: string): void {

@@ -18,10 +18,10 @@ export class Session {
   constructor(
     readonly id: string,
     readonly secret: string,
-    options: Pick<NormalizedOptions, 'dedupeWindow' | 'dedupeLimit' | 'maxBufferedNotifications'>,
+    options: Pick<NormalizedOptions, 'dedupeWindow' | 'dedupeLimit' | 'maxBufferedNotifications' | 'maxBufferedBytes'>,
   ) {
     this.dedupe = new DedupeCache(options.dedupeWindow, options.dedupeLimit);
-    this.outbox = new Outbox(options.maxBufferedNotifications);
+    this.outbox = new Outbox(options.maxBufferedNotifications, options.maxBufferedBytes);
   }
 
   /** Constant-time comparison, so the secret cannot be guessed from response timings. */

@@ -44,7 +44,7 @@ export interface NotificationEvent {
   data: unknown;
 }
 
-export type WarningCode = 'PROTOCOL_ERROR' | 'NOTIFICATIONS_DROPPED' | 'HANDLER_FAILED';
+export type WarningCode = 'PROTOCOL_ERROR' | 'NOTIFICATIONS_DROPPED' | 'HANDLER_FAILED' | 'SLOW_CONSUMER';
 
 /** Something went wrong that the server handled by itself; worth logging. */
 export interface WarningEvent {
