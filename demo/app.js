@@ -115,14 +115,33 @@
   };
 
   // ---- One RTCPeerConnection per other member (a small mesh).
-  const calls = new Map(); // peer id -> { id, name, pc, chat, channels, negotiation, tile }
+  const calls = new Map(); // peer id -> { id, name, token, remoteToken, pc, chat, channels, negotiation, onSignal, tile }
   let room = null;
+  // Each call tags its RTC signals with a token of its own (`call`). A signal with a new token
+  // means the other side ended our call and started a new one: our session ran out while we
+  // were away, so it saw us leave and join again, while we kept the old call. Then we start
+  // over too. Tokens of ended calls are dead: their late signals (an offer queued while we
+  // were offline is sent again after the rejoin) must not reach the new call.
+  const deadTokens = new Set();
+  function routeRtcSignal(event) {
+    const token = event.data.call;
+    let call = calls.get(event.from);
+    if (!call || deadTokens.has(token)) return;
+    call.remoteToken ??= token;
+    if (token !== call.remoteToken) {
+      endCall(event.from, 'it restarted the call');
+      events.push({ type: 'call-restarted', peerId: event.from, at: Date.now() });
+      call = startCall(event.from, room.peers.get(event.from)?.meta);
+      call.remoteToken = token;
+    }
+    call.onSignal?.(event);
+  }
 
   function startCall(id, meta) {
     if (calls.has(id)) return calls.get(id); // e.g. it rejoined after a server restart: same id, same call
     const name = (meta && typeof meta.name === 'string' && meta.name.slice(0, 40)) || `Peer ${id.slice(0, 4)}`;
     const pc = new RTCPeerConnection({ iceServers: [] }); // two tabs on one machine need no STUN/TURN
-    const call = { id, name, pc, chat: null, channels: [], negotiation: null, tile: makeTile(name) };
+    const call = { id, name, token: randomId(8), remoteToken: undefined, pc, chat: null, channels: [], negotiation: null, onSignal: null, tile: makeTile(name) };
     calls.set(id, call);
     // Negotiated on both sides with the same id: no offer/answer race over who creates it.
     call.chat = pc.createDataChannel('chat', { negotiated: true, id: 0 });
@@ -146,7 +165,14 @@
       if (state === 'failed' && peer.state === 'open' && room && !room.peers.has(id)) endCall(id, 'connection failed');
     };
     addTracks(pc);
-    call.negotiation = negotiate(pc, room, id, {
+    // negotiate() gets the room through this: its signals go out tagged, and it only hears the
+    // ones routeRtcSignal() accepted for this call.
+    const callRoom = {
+      signal: (to, data) => room.signal(to, { ...data, call: call.token }),
+      on: (event, fn) => (event === 'signal' ? (call.onSignal = fn) : room.on(event, fn)),
+      off: (event, fn) => (event === 'signal' ? (call.onSignal = null) : room.off(event, fn)),
+    };
+    call.negotiation = negotiate(pc, callRoom, id, {
       localId: peer.id,
       link: peer, // restart ICE after a reconnect if it broke meanwhile
       onError: (error) => console.warn('negotiation with', id, error),
@@ -161,6 +187,7 @@
     const call = calls.get(id);
     if (!call) return;
     calls.delete(id);
+    if (call.remoteToken !== undefined) deadTokens.add(call.remoteToken);
     call.negotiation.close();
     call.pc.close();
     call.tile.remove();
@@ -398,7 +425,7 @@
     });
     room.on('signal', ({ from, data }) => {
       debug('signal from', from.slice(0, 4), data && (data.rtc === 'description' ? data.description.type : data.rtc));
-      if (data && typeof data === 'object' && 'rtc' in data) return; // negotiate() handles those
+      if (data && typeof data === 'object' && 'rtc' in data) return routeRtcSignal({ from, data }); // for negotiate()
       events.push({ type: 'signal', from, data, at: Date.now() });
     });
     room.on('error', (error) => console.warn('room:', error.code, error.message));

@@ -270,6 +270,59 @@ describe('the demo call in Chromium', () => {
     await screenshot('4-after-ice-restart');
   }, 90_000);
 
+  it('a link held down longer than sessionTtl: the other side ends the call, and both start a fresh one when it is back', async () => {
+    const t0 = performance.now();
+    // Its own demo server with a 2 s sessionTtl, and two pages of its own in a new room.
+    const ttl = 2000;
+    const short = await startDemo({ port: 0, host: '127.0.0.1', sessionTtl: ttl });
+    const mine: BrowserContext[] = [];
+    try {
+      const url = `http://127.0.0.1:${short.port}/?room=expiry-test-${Date.now().toString(36)}`;
+      const pages: Page[] = [];
+      for (let i = 0; i < 2; i++) {
+        const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
+        mine.push(context);
+        const page = await context.newPage();
+        page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+        await page.goto(url);
+        await page.evaluate('demo.ready');
+        pages.push(page);
+      }
+      const [x, y] = pages as [Page, Page];
+      const [idX, idY] = [(await info(x)).id, (await info(y)).id];
+      await until(x, 'the chat channel to Y', (s) => callWith(s, idY)?.chat === 'open');
+      await until(y, 'the chat channel to X', (s) => callWith(s, idX)?.chat === 'open');
+
+      const since = Date.now();
+      const reopened = x.evaluate(`new Promise((resolve) => demo.peer.once('close', () => demo.peer.once('open', (e) => resolve(e.resumed))))`) as Promise<boolean>;
+      // X's link is reset and its reconnects refused for well over the TTL: the server ends its session.
+      expect(await x.evaluate(`fetch('/api/drop?client=' + demo.clientId + '&hold=${3 * ttl}', { method: 'POST' }).then((r) => r.json())`)).toEqual({ dropped: 1 });
+      await waitFor(y, `demo.events.some((e) => e.type === 'peer-left' && e.peerId === ${JSON.stringify(idX)} && e.reason === 'session-end')`, 20_000);
+      await until(y, 'Y to end its call with X', (s) => !callWith(s, idX));
+      expect(await within(reopened, 40_000, "X's link to open again")).toBe(false); // a new session
+      expect((await info(x)).id).toBe(idX);
+      await waitFor(y, `demo.events.some((e) => e.type === 'peer-joined' && e.peerId === ${JSON.stringify(idX)} && e.at > ${since})`);
+      // X replaced its stale call when the first signal of Y's new call came.
+      await waitFor(x, `demo.events.some((e) => e.type === 'call-restarted' && e.peerId === ${JSON.stringify(idY)})`);
+
+      // Both on a fresh call: connected, chat both ways, video decoded and still coming.
+      await until(x, 'the new call to connect', (s) => callWith(s, idY)?.connection === 'connected' && callWith(s, idY)?.chat === 'open');
+      await until(y, 'the new call to connect', (s) => callWith(s, idX)?.connection === 'connected' && callWith(s, idX)?.chat === 'open');
+      await x.evaluate('demo.sendChat("X is back")');
+      await y.evaluate('demo.sendChat("welcome back")');
+      await waitFor(y, hasChat(idX, 'X is back'));
+      await waitFor(x, hasChat(idY, 'welcome back'));
+      const seen = { x: (await until(x, 'video from Y', (s) => (callWith(s, idY)?.frames ?? 0) > 0)).calls, y: (await until(y, 'video from X', (s) => (callWith(s, idX)?.frames ?? 0) > 0)).calls };
+      const [fx, fy] = [seen.x.find((c) => c.id === idY)!.frames, seen.y.find((c) => c.id === idX)!.frames];
+      await until(x, 'more video from Y', (s) => (callWith(s, idY)?.frames ?? 0) > fx);
+      await until(y, 'more video from X', (s) => (callWith(s, idX)?.frames ?? 0) > fy);
+      console.info(`session expiry: a fresh call on both sides ${Math.round(Date.now() - since)} ms after the drop; whole test ${Math.round(performance.now() - t0)} ms`);
+    } finally {
+      for (const context of mine) await context.close().catch(() => {});
+      await short.close();
+    }
+  }, 90_000);
+
   it('wrote screenshots of both pages under test/browser/artifacts/', () => {
     expect(shots.filter((p) => p.includes('a-desktop'))).not.toHaveLength(0);
     expect(shots.filter((p) => p.includes('b-phone'))).not.toHaveLength(0);
