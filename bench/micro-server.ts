@@ -9,7 +9,7 @@ import { decodeFrame } from '../src/protocol/codec.js';
 import { ClientFrame } from '../src/protocol/frames.js';
 import { Hub } from '../src/server/hub.js';
 import { normalizeOptions } from '../src/server/options.js';
-import { payload } from './lib/util.js';
+import { payload, timeSync } from './lib/util.js';
 
 const DATA_JSON = JSON.stringify(payload(200));
 
@@ -32,16 +32,7 @@ class FakeWs {
   }
 }
 
-function cpuUs(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
 
-function timeSync(n: number, body: (i: number) => void): number {
-  const t0 = cpuUs();
-  for (let i = 0; i < n; i++) body(i);
-  return (cpuUs() - t0) / n;
-}
 
 const notes = { n: 0 };
 const hub = new Hub(normalizeOptions({ rateLimit: false }), (event) => {

@@ -8,7 +8,7 @@ import type { WebSocketLike } from '../src/index.js';
 import { encodeFrame, decodeFrame, utf8Length } from '../src/protocol/codec.js';
 import { ServerFrame } from '../src/protocol/frames.js';
 import { loadClient } from './lib/resignal-module.js';
-import { payload } from './lib/util.js';
+import { cpuUs, payload, timeSync } from './lib/util.js';
 
 const DATA = payload(200);
 const DATA_JSON = JSON.stringify(DATA);
@@ -70,17 +70,7 @@ function minimalClient(): { request(method: string, data: unknown): Promise<unkn
   };
 }
 
-function cpuUs(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
 
-/** CPU µs per iteration of a synchronous body. */
-function timeSync(n: number, body: (i: number) => void): number {
-  const t0 = cpuUs();
-  for (let i = 0; i < n; i++) body(i);
-  return (cpuUs() - t0) / n;
-}
 
 async function timeAsync(n: number, body: () => Promise<unknown>): Promise<number> {
   const t0 = cpuUs();
@@ -137,7 +127,7 @@ export async function runMicro(): Promise<MicroRow[]> {
     ['encodeFrame(request frame)', () => timeSync(N, () => encodeFrame(requestFrame))],
     ['utf8Length(request frame text)', () => timeSync(N, () => utf8Length(requestText))],
     ['Buffer.byteLength(request frame text)', () => timeSync(N, () => Buffer.byteLength(requestText))],
-    ['request entry built with object spread (as SendBuffer.request + Peer.request do), held in a Map', () => timeSync(N, (i) => {
+    ['request entry built with object spread (as SendBuffer.request did before it became a class), held in a Map', () => timeSync(N, (i) => {
       const entry = spreadEntry(i);
       keep.set(entry.id, entry);
       keep.delete(entry.id);

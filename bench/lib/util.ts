@@ -54,3 +54,16 @@ export function payload(bytes = 200): { kind: string; candidate: string; mid: st
   while (JSON.stringify({ ...base, candidate: text }).length < bytes) text += filler[text.length % filler.length];
   return { ...base, candidate: text };
 }
+
+/** CPU time (user + system) of this process so far, in µs: steadier than wall time on a busy machine. */
+export function cpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** CPU µs per iteration of a synchronous body. */
+export function timeSync(n: number, body: (i: number) => void): number {
+  const t0 = cpuUs();
+  for (let i = 0; i < n; i++) body(i);
+  return (cpuUs() - t0) / n;
+}

@@ -47,24 +47,6 @@ async function connected(url: string): Promise<Peer> {
   return peer;
 }
 
-/** Resolve with the room's next `event` that passes `test`; reject after a generous bound. */
-function nextRoomEvent<E extends keyof RoomEvents>(
-  room: Room,
-  event: E,
-  test: (ctx: Parameters<RoomEvents[E]>[0]) => boolean = () => true,
-  ms = 10_000,
-): Promise<Parameters<RoomEvents[E]>[0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" event on room "${room.name}" within ${ms} ms`)), ms);
-    const listener = (ctx: Parameters<RoomEvents[E]>[0]) => {
-      if (!test(ctx)) return;
-      clearTimeout(timer);
-      room.off(event, listener as never);
-      resolve(ctx);
-    };
-    room.on(event, listener as never);
-  });
-}
 
 /** Every event of these names the room emits from now on, in order, as [name, context]. */
 function record(room: Room, ...events: Array<keyof RoomEvents>): Array<[string, any]> {
@@ -86,7 +68,7 @@ describe('rooms', () => {
     expect(roomA.name).toBe('lobby');
     expect(roomA.peers.size).toBe(0);
     expect(alice.rooms.get('lobby')).toBe(roomA);
-    const joined = nextRoomEvent(roomA, 'peer-joined');
+    const joined = nextEvent(roomA, 'peer-joined');
     const roomB = await bob.join('lobby');
     expect([...roomB.peers.values()]).toEqual([{ id: alice.id, meta: { name: 'Alice' } }]);
     expect(await joined).toEqual({ peer: { id: bob.id, meta: null } });
@@ -125,7 +107,7 @@ describe('rooms', () => {
     const blue = await c.join('blue');
     const atBlue = record(blue, 'peer-joined', 'signal', 'broadcast');
 
-    const arrived = nextRoomEvent(redB, 'broadcast');
+    const arrived = nextEvent(redB, 'broadcast');
     await red.broadcast('red only');
     await arrived;
     const outside = await red.signal(c.id!, 'psst').catch((e: SignalError) => e);
@@ -160,7 +142,7 @@ describe('rooms', () => {
     const [a, b] = await Promise.all([connected(direct(server)), connected(direct(server))]);
     const roomA = await a.join('r');
     const roomB = await b.join('r');
-    const left = nextRoomEvent(roomA, 'peer-left');
+    const left = nextEvent(roomA, 'peer-left');
     await roomB.leave();
     expect(await left).toEqual({ peerId: b.id, reason: 'leave' });
     expect(roomA.peers.size).toBe(0);
@@ -180,7 +162,7 @@ describe('rooms', () => {
     const notes: string[] = [];
     b.on('notification', ({ method }) => notes.push(method));
     const roomB = await b.join('r');
-    const arrived = nextRoomEvent(roomB, 'broadcast');
+    const arrived = nextEvent(roomB, 'broadcast');
     await roomA.signal(b.id!, 1);
     await roomA.broadcast(2);
     await arrived;
@@ -195,7 +177,7 @@ describe('rooms', () => {
     const roomA = await a.join('r');
     await b.join('r');
     const bobId = b.id!;
-    const left = nextRoomEvent(roomA, 'peer-left', () => true, 5_000);
+    const left = nextEvent(roomA, 'peer-left', () => true, 5_000);
     b.close();
     expect(await left).toEqual({ peerId: bobId, reason: 'session-end' });
     expect(server.peers()).toEqual([a.id]);
@@ -225,7 +207,7 @@ describe('rooms across link drops (session kept)', () => {
     expect(signals).toEqual([]);
 
     const back = nextEvent(alice, 'open');
-    const reachedBob = nextRoomEvent(roomB, 'signal', ({ data }) => data === 'sent while down');
+    const reachedBob = nextEvent(roomB, 'signal', ({ data }) => data === 'sent while down');
     proxy.mode('pass');
     expect((await back).resumed).toBe(true);
     await fromAlice;
@@ -254,20 +236,20 @@ describe('rooms across link drops (session kept)', () => {
     proxy.mode('refuse');
     proxy.resetAll();
     const ended = nextServerEvent(server, 'session-end');
-    const left = await nextRoomEvent(roomB, 'peer-left');
+    const left = await nextEvent(roomB, 'peer-left');
     expect(left).toEqual({ peerId: aliceId, reason: 'session-end' });
     await ended;
     expect(ids(roomB)).toEqual([]);
 
-    const rejoined = nextRoomEvent(roomA, 'rejoined');
-    const joinedAgain = nextRoomEvent(roomB, 'peer-joined');
+    const rejoined = nextEvent(roomA, 'rejoined');
+    const joinedAgain = nextEvent(roomB, 'peer-joined');
     proxy.mode('pass');
     expect((await rejoined).peers).toBe(roomA.peers);
     expect(alice.id).toBe(aliceId);
     expect(await joinedAgain).toEqual({ peer: { id: aliceId, meta: { name: 'Alice' } } });
     expect(ids(roomA)).toEqual([bob.id]);
     await roomB.signal(aliceId, 'welcome back');
-    expect(await nextRoomEvent(roomA, 'signal')).toEqual({ from: bob.id, data: 'welcome back' });
+    expect(await nextEvent(roomA, 'signal')).toEqual({ from: bob.id, data: 'welcome back' });
   });
 
   it('a peer-joined that overtook the answer to join (resent after a drop) is not lost', async () => {
@@ -279,7 +261,7 @@ describe('rooms across link drops (session kept)', () => {
 
     proxy.latency(500); // the answer to join and what follows it are still on the wire...
     const joining = alice.join('r');
-    await nextRoomEvent(roomB, 'peer-joined'); // ...when the server has run the join
+    await nextEvent(roomB, 'peer-joined'); // ...when the server has run the join
     await carol.join('r'); // so Alice's "peer-joined Carol" is on the wire too
     proxy.resetAll(); // and both are lost
     proxy.latency(0);
@@ -322,10 +304,10 @@ describe('rooms across server restarts (session lost)', () => {
     const next = await restart(server);
     await bobDown;
     const sent = [roomB.signal(aliceId, 'during the outage'), roomB.signal(aliceId, 'also during')];
-    await nextRoomEvent(roomA, 'rejoined');
+    await nextEvent(roomA, 'rejoined');
     expect(alice.id).toBe(aliceId);
 
-    const bobBack = nextRoomEvent(roomB, 'rejoined');
+    const bobBack = nextEvent(roomB, 'rejoined');
     proxyB.mode('pass');
     const { peers } = await bobBack;
     expect(bob.id).toBe(bobId);
@@ -343,7 +325,7 @@ describe('rooms across server restarts (session lost)', () => {
     expect(next.peers().sort()).toEqual([aliceId, bobId].sort());
 
     await roomA.signal(bobId, 'after');
-    expect(await nextRoomEvent(roomB, 'signal')).toEqual({ from: aliceId, data: 'after' });
+    expect(await nextEvent(roomB, 'signal')).toEqual({ from: aliceId, data: 'after' });
   });
 
   it('a rejoin the new server refuses emits error on the room, and the room is left', async () => {
@@ -356,10 +338,10 @@ describe('rooms across server restarts (session lost)', () => {
 
     proxyB.mode('refuse');
     const next = await restart(server, { rooms: { maxPeers: 2 } });
-    await nextRoomEvent(alice.rooms.get('pair')!, 'rejoined');
+    await nextEvent(alice.rooms.get('pair')!, 'rejoined');
     const carol = await connected(direct(next));
     await carol.join('pair'); // takes Bob's place
-    const failed = nextRoomEvent(roomB, 'error');
+    const failed = nextEvent(roomB, 'error');
     proxyB.mode('pass');
     const error = await failed;
     expect(error).toBeInstanceOf(SignalError);

@@ -1,25 +1,31 @@
-import type { Peer } from '../../src/index.js';
-import type { PeerEvents } from '../../src/events.js';
+import type { EventEmitter } from 'eventemitter3';
 
-/** Resolve with the next event of this name that passes `test`; reject after a generous bound. */
-export function nextEvent<E extends keyof PeerEvents>(
-  peer: Peer,
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EventMap = { [event: string]: (ctx: any) => void };
+type Payload<Events extends EventMap, E extends keyof Events> = Parameters<Events[E]>[0];
+
+/**
+ * Resolve with the emitter's (a Peer's, a Room's) next event of this name that passes `test`;
+ * reject after a generous bound.
+ */
+export function nextEvent<Events extends EventMap, E extends keyof Events & string>(
+  emitter: EventEmitter<Events>,
   event: E,
-  test: (ctx: Parameters<PeerEvents[E]>[0]) => boolean = () => true,
+  test: (ctx: Payload<Events, E>) => boolean = () => true,
   ms = 10_000,
-): Promise<Parameters<PeerEvents[E]>[0]> {
+): Promise<Payload<Events, E>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      peer.off(event, listener as never);
-      reject(new Error(`no "${String(event)}" event within ${ms} ms`));
+      emitter.off(event as never, listener as never);
+      reject(new Error(`no "${event}" event within ${ms} ms`));
     }, ms);
-    const listener = (ctx: Parameters<PeerEvents[E]>[0]) => {
+    const listener = (ctx: Payload<Events, E>) => {
       if (!test(ctx)) return;
       clearTimeout(timer);
-      peer.off(event, listener as never);
+      emitter.off(event as never, listener as never);
       resolve(ctx);
     };
-    peer.on(event, listener as never);
+    emitter.on(event as never, listener as never);
   });
 }
 
