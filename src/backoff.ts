@@ -21,35 +21,38 @@ export interface AttemptPlan {
  * it answers where to go next and how long to wait. No timers here.
  */
 export class ReconnectSchedule {
-  private urlIndex = 0;
-  private attempts = 0;
-  private waits = 0;
-  private failedInPass = 0;
-  private established = false;
+  #urlIndex = 0;
+  #attempts = 0;
+  #waits = 0;
+  #failedInPass = 0;
+  #established = false;
+  readonly #urls: readonly string[];
+  readonly #options: Required<BackoffOptions>;
+  readonly #random: () => number;
 
-  constructor(
-    private readonly urls: readonly string[],
-    private readonly options: Required<BackoffOptions>,
-    private readonly random: () => number,
-  ) {}
+  constructor(urls: readonly string[], options: Required<BackoffOptions>, random: () => number) {
+    this.#urls = urls;
+    this.#options = options;
+    this.#random = random;
+  }
 
   /** The very first attempt: preferred url, no wait. */
   start(): AttemptPlan {
-    this.urlIndex = 0;
-    this.attempts = 1;
-    return { attempt: 1, url: this.urls[0]!, delay: 0, exhausted: false };
+    this.#urlIndex = 0;
+    this.#attempts = 1;
+    return { attempt: 1, url: this.#urls[0]!, delay: 0, exhausted: false };
   }
 
   /** The current attempt reached `welcome`. Does not reset the schedule: only `stable()` does. */
   opened(): void {
-    this.established = true;
-    this.failedInPass = 0;
+    this.#established = true;
+    this.#failedInPass = 0;
   }
 
   /** The link has stayed open long enough to trust it: the next drop starts a fresh schedule. */
   stable(): void {
-    this.attempts = 0;
-    this.waits = 0;
+    this.#attempts = 0;
+    this.#waits = 0;
   }
 
   /**
@@ -57,19 +60,19 @@ export class ReconnectSchedule {
    * Returns the next attempt, or null when `maxAttempts` attempts have failed in a row.
    */
   next(dropped: boolean): AttemptPlan | null {
-    if (!dropped) this.failedInPass++;
-    if (this.attempts >= this.options.maxAttempts) return null;
-    const exhausted = this.failedInPass >= this.urls.length;
-    if (exhausted) this.failedInPass = 0;
-    const schedule = this.established ? this.options.reconnect : this.options.connect;
-    const delay = backoffDelay(schedule, this.waits++, this.options.jitter, this.random);
-    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-    this.attempts++;
-    return { attempt: this.attempts, url: this.urls[this.urlIndex]!, delay, exhausted };
+    if (!dropped) this.#failedInPass++;
+    if (this.#attempts >= this.#options.maxAttempts) return null;
+    const exhausted = this.#failedInPass >= this.#urls.length;
+    if (exhausted) this.#failedInPass = 0;
+    const schedule = this.#established ? this.#options.reconnect : this.#options.connect;
+    const delay = backoffDelay(schedule, this.#waits++, this.#options.jitter, this.#random);
+    this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
+    this.#attempts++;
+    return { attempt: this.#attempts, url: this.#urls[this.#urlIndex]!, delay, exhausted };
   }
 
   /** Attempts counted towards `maxAttempts` so far. */
   get attemptCount(): number {
-    return this.attempts;
+    return this.#attempts;
   }
 }

@@ -28,62 +28,65 @@ const NONE = -Infinity;
  * frame to onDead() is therefore `maxMissed × interval` plus however late the timer fires.
  */
 export class Liveness {
-  private timer: TimerHandle | undefined;
+  #timer: TimerHandle | undefined;
   /** When the timer is due. */
-  private dueAt = 0;
-  private nextPingAt = 0;
+  #dueAt = 0;
+  #nextPingAt = 0;
   /** When the last frame arrived, or NONE if nothing has arrived since start() or the last probe. */
-  private lastFrameAt = NONE;
+  #lastFrameAt = NONE;
   /** While lastFrameAt is NONE: when the silence began (start(), or the last frame before the probe). */
-  private silentSince = 0;
+  #silentSince = 0;
   /** While lastFrameAt is NONE: when the link is dead. */
-  private silentDeadline = 0;
+  #silentDeadline = 0;
   /** A probe's ping is out and nothing has arrived since (while lastFrameAt is NONE). */
-  private probing = false;
-  private nextPingId = 1;
-  private readonly sentAt = new Map<number, number>();
+  #probing = false;
+  #nextPingId = 1;
+  readonly #sentAt = new Map<number, number>();
+  readonly #env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>;
+  readonly #options: Required<HeartbeatOptions>;
+  readonly #hooks: LivenessHooks;
 
-  constructor(
-    private readonly env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>,
-    private readonly options: Required<HeartbeatOptions>,
-    private readonly hooks: LivenessHooks,
-  ) {}
+  constructor(env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>, options: Required<HeartbeatOptions>, hooks: LivenessHooks) {
+    this.#env = env;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
 
   start(): void {
     this.stop();
-    const now = this.env.now();
+    const now = this.#env.now();
     // start() is not a sign of life, but the silence is counted from here.
-    this.lastFrameAt = NONE;
-    this.probing = false;
-    this.silentSince = now;
-    this.silentDeadline = now + this.options.maxMissed * this.options.interval;
+    this.#lastFrameAt = NONE;
+    this.#probing = false;
+    this.#silentSince = now;
+    this.#silentDeadline = now + this.#options.maxMissed * this.#options.interval;
     // Ping at once: RTT is known right away, and a link that is dead from the start has
     // been pinged maxMissed times by the time its deadline comes.
-    this.ping(now);
-    this.schedule(now);
+    this.#ping(now);
+    this.#schedule(now);
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.env.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.sentAt.clear();
+    if (this.#timer !== undefined) this.#env.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#sentAt.clear();
   }
 
   /** Any inbound frame proves the link is alive. Runs for every frame: keep it to this one write. */
   received(): void {
-    this.lastFrameAt = this.env.now();
+    this.#lastFrameAt = this.#env.now();
   }
 
   /** ms since the last inbound frame (or since start(), if none arrived since). */
   silentFor(): number {
-    return this.env.now() - (this.lastFrameAt === NONE ? this.silentSince : this.lastFrameAt);
+    return this.#env.now() - (this.#lastFrameAt === NONE ? this.#silentSince : this.#lastFrameAt);
   }
 
   pong(id: number): void {
-    const sentAt = this.sentAt.get(id);
+    const sentAt = this.#sentAt.get(id);
     if (sentAt === undefined) return;
-    this.sentAt.delete(id);
-    this.hooks.onRtt(this.env.now() - sentAt);
+    this.#sentAt.delete(id);
+    this.#hooks.onRtt(this.#env.now() - sentAt);
   }
 
   /**
@@ -92,72 +95,72 @@ export class Liveness {
    * already closer stays.
    */
   probe(): void {
-    if (this.timer === undefined) return;
-    this.env.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.doubt(this.env.now());
+    if (this.#timer === undefined) return;
+    this.#env.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#doubt(this.#env.now());
   }
 
   /** When the link is dead unless a frame arrives before then. */
-  private deadline(): number {
-    if (this.lastFrameAt === NONE) return this.silentDeadline;
-    return this.lastFrameAt + this.options.maxMissed * this.options.interval;
+  #deadline(): number {
+    if (this.#lastFrameAt === NONE) return this.#silentDeadline;
+    return this.#lastFrameAt + this.#options.maxMissed * this.#options.interval;
   }
 
-  private tick(): void {
-    this.timer = undefined;
-    const now = this.env.now();
+  #tick(): void {
+    this.#timer = undefined;
+    const now = this.#env.now();
     // A timer that fires far too late means the tab was throttled or the machine slept:
     // silence during that time proves nothing, so probe instead of declaring death. But if
     // the previous probe's ping got no frame at all in a whole (late) period, it has had its
     // interval: otherwise a throttled background tab would probe forever on a dead link.
-    if (this.late(now)) {
-      if (!(this.probing && this.lastFrameAt === NONE)) return this.doubt(now);
+    if (this.#late(now)) {
+      if (!(this.#probing && this.#lastFrameAt === NONE)) return this.#doubt(now);
       this.stop();
-      this.hooks.onDead();
+      this.#hooks.onDead();
       return;
     }
-    if (now >= this.deadline()) {
+    if (now >= this.#deadline()) {
       this.stop();
-      this.hooks.onDead();
+      this.#hooks.onDead();
       return;
     }
     // Otherwise this is a ping, or a wake-up for a deadline that a frame has since moved.
-    if (now >= this.nextPingAt) this.ping(now);
-    this.schedule(now);
+    if (now >= this.#nextPingAt) this.#ping(now);
+    this.#schedule(now);
   }
 
-  private doubt(now: number): void {
-    const interval = this.options.interval;
+  #doubt(now: number): void {
+    const interval = this.#options.interval;
     // An overdue timer (the clock jumped while we slept) may leave a deadline in the past:
     // that silence proves nothing, so the probe gets its full interval.
-    const deadline = this.late(now) ? now + interval : Math.min(this.deadline(), now + interval);
-    if (this.lastFrameAt !== NONE) this.silentSince = this.lastFrameAt;
+    const deadline = this.#late(now) ? now + interval : Math.min(this.#deadline(), now + interval);
+    if (this.#lastFrameAt !== NONE) this.#silentSince = this.#lastFrameAt;
     // Only a frame that arrives from now on answers the probe.
-    this.lastFrameAt = NONE;
-    this.probing = true;
-    this.silentDeadline = deadline;
-    this.ping(now);
-    this.schedule(now);
+    this.#lastFrameAt = NONE;
+    this.#probing = true;
+    this.#silentDeadline = deadline;
+    this.#ping(now);
+    this.#schedule(now);
   }
 
   /** The timer is (or should have been) due more than one interval ago. */
-  private late(now: number): boolean {
-    return now - this.dueAt > this.options.interval;
+  #late(now: number): boolean {
+    return now - this.#dueAt > this.#options.interval;
   }
 
   /** Every ping, the probe's included, puts the next one a full interval later. */
-  private ping(now: number): void {
-    const id = this.nextPingId++;
+  #ping(now: number): void {
+    const id = this.#nextPingId++;
     // Keep only recent pings: a lost pong must not grow the map forever.
-    if (this.sentAt.size >= this.options.maxMissed + 2) this.sentAt.delete(this.sentAt.keys().next().value!);
-    this.sentAt.set(id, now);
-    this.nextPingAt = now + this.options.interval;
-    this.hooks.sendPing(id);
+    if (this.#sentAt.size >= this.#options.maxMissed + 2) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+    this.#sentAt.set(id, now);
+    this.#nextPingAt = now + this.#options.interval;
+    this.#hooks.sendPing(id);
   }
 
-  private schedule(now: number): void {
-    this.dueAt = Math.max(now, Math.min(this.nextPingAt, this.deadline()));
-    this.timer = this.env.setTimeout(() => this.tick(), this.dueAt - now);
+  #schedule(now: number): void {
+    this.#dueAt = Math.max(now, Math.min(this.#nextPingAt, this.#deadline()));
+    this.#timer = this.#env.setTimeout(() => this.#tick(), this.#dueAt - now);
   }
 }

@@ -39,112 +39,112 @@ export type RequestHandler = AnyRequestHandler<HandlerContext>;
  * SendBuffer, the reconnect schedule and liveness, and turns their outcomes into events.
  */
 export class Peer extends EventEmitter<PeerEvents> {
-  private readonly options: NormalizedOptions;
-  private readonly openTransport: TransportFactory;
-  private readonly schedule: ReconnectSchedule;
-  private readonly buffer: SendBuffer;
-  private readonly liveness: Liveness;
-  private readonly network: NetworkWatch;
-  private readonly handlers = new Map<string, RequestHandler>();
-  private readonly roomRegistry: Rooms;
-  private readonly idPrefix = nanoid(10);
-  private nextRequestId = 0;
+  readonly #options: NormalizedOptions;
+  readonly #openTransport: TransportFactory;
+  readonly #schedule: ReconnectSchedule;
+  readonly #buffer: SendBuffer;
+  readonly #liveness: Liveness;
+  readonly #network: NetworkWatch;
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #roomRegistry: Rooms;
+  readonly #idPrefix = nanoid(10);
+  #nextRequestId = 0;
 
-  private currentState: PeerState = 'idle';
-  private readonly session = new ClientSession();
-  private currentUrl: string | undefined;
+  #currentState: PeerState = 'idle';
+  readonly #session = new ClientSession();
+  #currentUrl: string | undefined;
   /** Bumped for every attempt and on close, so callbacks from an older socket are ignored. */
-  private generation = 0;
-  private transport: Transport | undefined;
-  private pending: AttemptPlan | undefined;
-  private waitTimer: TimerHandle | undefined;
-  private connectTimer: TimerHandle | undefined;
-  private stableTimer: TimerHandle | undefined;
-  private everOpened = false;
+  #generation = 0;
+  #transport: Transport | undefined;
+  #pending: AttemptPlan | undefined;
+  #waitTimer: TimerHandle | undefined;
+  #connectTimer: TimerHandle | undefined;
+  #stableTimer: TimerHandle | undefined;
+  #everOpened = false;
   /** While linkLost() emits `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
-  private losingLink = false;
-  private retryAtOnce = false;
-  private waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
-  private counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
+  #losingLink = false;
+  #retryAtOnce = false;
+  #waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
+  #counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
 
   constructor(options: PeerOptions) {
     super();
-    this.options = normalizeOptions(options);
-    const { env } = this.options;
-    this.openTransport = webSocketTransport(env.WebSocket);
-    this.schedule = new ReconnectSchedule(this.options.urls, this.options.backoff, env.random);
-    this.buffer = new SendBuffer(this.options.sendBuffer, env);
-    this.liveness = new Liveness(env, this.options.heartbeat, {
+    this.#options = normalizeOptions(options);
+    const { env } = this.#options;
+    this.#openTransport = webSocketTransport(env.WebSocket);
+    this.#schedule = new ReconnectSchedule(this.#options.urls, this.#options.backoff, env.random);
+    this.#buffer = new SendBuffer(this.#options.sendBuffer, env);
+    this.#liveness = new Liveness(env, this.#options.heartbeat, {
       sendPing: (id) => {
-        const ack = this.session.ack(this.currentUrl!);
-        this.transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
+        const ack = this.#session.ack(this.#currentUrl!);
+        this.#transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
       },
-      onDead: () => this.linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.options.heartbeat.maxMissed} × ${this.options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
-      onRtt: (ms) => (this.counters.rtt = ms),
+      onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
+      onRtt: (ms) => (this.#counters.rtt = ms),
     });
-    this.roomRegistry = new Rooms({
+    this.#roomRegistry = new Rooms({
       request: (method, data) => this.request(method, data),
       setTimeout: (fn, ms) => env.setTimeout(fn, ms),
       reportError: (error) => env.reportError(error),
     });
-    this.network = new NetworkWatch(env, {
-      online: () => this.attemptNow(),
-      offline: () => this.liveness.probe(),
+    this.#network = new NetworkWatch(env, {
+      online: () => this.#attemptNow(),
+      offline: () => this.#liveness.probe(),
       visible: () => {
-        if (this.liveness.silentFor() > this.options.heartbeat.interval) this.liveness.probe();
+        if (this.#liveness.silentFor() > this.#options.heartbeat.interval) this.#liveness.probe();
       },
     });
   }
 
   /** Server-assigned id; stable across reconnects while the server keeps the session. */
   get id(): string | undefined {
-    return this.session.id;
+    return this.#session.id;
   }
 
   get state(): PeerState {
-    return this.currentState;
+    return this.#currentState;
   }
 
   /** URL of the current (or last) attempt. */
   get url(): string | undefined {
-    return this.currentUrl;
+    return this.#currentUrl;
   }
 
   /** The rooms this peer is in, by name (see `join()`). */
   get rooms(): ReadonlyMap<string, Room> {
-    return this.roomRegistry.joined;
+    return this.#roomRegistry.joined;
   }
 
   stats(): PeerStats {
-    return { ...this.counters, sent: this.buffer.written, buffered: this.buffer.messages, bufferedBytes: this.buffer.bytes };
+    return { ...this.#counters, sent: this.#buffer.written, buffered: this.#buffer.messages, bufferedBytes: this.#buffer.bytes };
   }
 
   /** Start connecting. Resolves on the first open; rejects only if the Peer closes first. */
   connect(): Promise<void> {
-    if (this.currentState === 'open') return Promise.resolve();
-    if (this.currentState === 'closed') return Promise.reject(new SignalError('CLOSED', 'connect() was called on a closed Peer; create a new Peer'));
-    const opened = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.currentState === 'idle') {
-      this.network.start();
-      void this.attempt(this.schedule.start());
+    if (this.#currentState === 'open') return Promise.resolve();
+    if (this.#currentState === 'closed') return Promise.reject(new SignalError('CLOSED', 'connect() was called on a closed Peer; create a new Peer'));
+    const opened = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#currentState === 'idle') {
+      this.#network.start();
+      void this.#attempt(this.#schedule.start());
     }
     return opened;
   }
 
   /** Send a request and wait for its response. Queued while offline; replayed after a reconnect. */
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
-    if (this.currentState === 'closed') return Promise.reject(this.closedError(`request "${method}"`));
-    const id = `${this.idPrefix}.${(this.nextRequestId++).toString(36)}`;
-    const timeout = options.timeout ?? this.options.requestTimeout;
+    if (this.#currentState === 'closed') return Promise.reject(this.#closedError(`request "${method}"`));
+    const id = `${this.#idPrefix}.${(this.#nextRequestId++).toString(36)}`;
+    const timeout = options.timeout ?? this.#options.requestTimeout;
     if (!validDelay(timeout)) return Promise.reject(new TypeError(`resignal: request "${method}": \`timeout\` must be a number of ms above 0 and at most 2147483647, got ${String(timeout)}`));
     let encoded: { text: string; bytes: number };
     try {
       // Leave room for the replay mark: a replay over the server's maxPayload would be closed with 1009 on every reconnect.
-      encoded = encodeSized({ type: 'request', id, method, data }, this.options.maxMessageBytes - REPLAY_MARK.length, `request "${method}"`);
+      encoded = encodeSized({ type: 'request', id, method, data }, this.#options.maxMessageBytes - REPLAY_MARK.length, `request "${method}"`);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.buffer.request({
+    return this.#buffer.request({
       id,
       method,
       text: encoded.text,
@@ -157,9 +157,9 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Fire-and-forget. Queued while offline, never replayed once written. Throws `TOO_LARGE`, `BUFFER_FULL`, `CLOSED`. */
   notify(method: string, data?: unknown): void {
-    if (this.currentState === 'closed') throw this.closedError(`notification "${method}"`);
-    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.options.maxMessageBytes, `notification "${method}"`);
-    this.buffer.notify(text, bytes, method);
+    if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
+    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxMessageBytes, `notification "${method}"`);
+    this.#buffer.notify(text, bytes, method);
   }
 
   /**
@@ -167,229 +167,231 @@ export class Peer extends EventEmitter<PeerEvents> {
    * server's `remoteCode` (`room-full`, `BAD_REQUEST`...). Joining a room already joined returns it.
    */
   join(room: string, meta?: unknown): Promise<Room> {
-    return this.roomRegistry.join(room, meta);
+    return this.#roomRegistry.join(room, meta);
   }
 
   /** Answer requests the server sends to this peer. The return value (or a thrown error) is the response. */
   handle(method: string, handler: RequestHandler): this {
-    this.handlers.set(method, handler);
+    this.#handlers.set(method, handler);
     return this;
   }
 
   /** Try now: skip a pending backoff wait, or replace an open link (e.g. after a network change). */
   reconnectNow(): void {
-    if (this.currentState === 'open') this.linkLost(1000, 'reconnectNow() called', 'manual');
-    else if (this.losingLink) this.retryAtOnce = true; // from a close listener: retry() has not run yet
-    this.attemptNow();
+    if (this.#currentState === 'open') this.#linkLost(1000, 'reconnectNow() called', 'manual');
+    else if (this.#losingLink) this.#retryAtOnce = true; // from a close listener: retry() has not run yet
+    this.#attemptNow();
   }
 
   /** Close for good: rejects everything pending with `CLOSED`. Idempotent. */
   close(): void {
-    if (this.currentState === 'closed') return;
-    this.shutdown(new SignalError('CLOSED', 'the Peer was closed with peer.close(); create a new Peer to connect again'), 1000, 'closed by client');
+    if (this.#currentState === 'closed') return;
+    this.#shutdown(new SignalError('CLOSED', 'the Peer was closed with peer.close(); create a new Peer to connect again'), 1000, 'closed by client');
   }
 
-  private async attempt(plan: AttemptPlan): Promise<void> {
-    const generation = ++this.generation;
-    this.pending = undefined;
-    this.waitTimer = undefined;
-    this.currentUrl = plan.url;
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
-    if (generation !== this.generation) return; // a state listener called close()
+  async #attempt(plan: AttemptPlan): Promise<void> {
+    const generation = ++this.#generation;
+    this.#pending = undefined;
+    this.#waitTimer = undefined;
+    this.#currentUrl = plan.url;
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
+    if (generation !== this.#generation) return; // a state listener called close()
     // Armed before the token fetch: a hung token function must not hang the Peer either.
-    this.connectTimer = this.options.env.setTimeout(() => this.attemptFailed(generation, 'connect-timeout'), this.options.connectTimeout);
+    this.#connectTimer = this.#options.env.setTimeout(() => this.#attemptFailed(generation, 'connect-timeout'), this.#options.connectTimeout);
     let token: string | undefined;
-    const source = this.options.token;
+    const source = this.#options.token;
     if (source !== undefined) {
       try {
         token = typeof source === 'function' ? await source() : source;
       } catch (cause) {
-        if (generation !== this.generation) return;
-        this.emitSafe('error', new SignalError('UNREACHABLE', `the token function failed (${String(cause)}); retrying with backoff`, { cause }));
-        return this.attemptFailed(generation, 'token-failed');
+        if (generation !== this.#generation) return;
+        this.#emitSafe('error', new SignalError('UNREACHABLE', `the token function failed (${String(cause)}); retrying with backoff`, { cause }));
+        return this.#attemptFailed(generation, 'token-failed');
       }
-      if (generation !== this.generation) return;
+      if (generation !== this.#generation) return;
     }
     try {
-      this.transport = this.openTransport(plan.url, {
-        onOpen: () => generation === this.generation && this.transport?.send(encodeFrame(this.session.hello(plan.url, token))),
-        onMessage: (data) => generation === this.generation && this.receive(data),
-        onClose: (code, reason) => generation === this.generation && this.closed(code, reason),
+      this.#transport = this.#openTransport(plan.url, {
+        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame(this.#session.hello(plan.url, token))),
+        onMessage: (data) => generation === this.#generation && this.#receive(data),
+        onClose: (code, reason) => generation === this.#generation && this.#closed(code, reason),
       });
     } catch (cause) {
       // e.g. a malformed URL: the WebSocket constructor throws synchronously.
-      this.emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${String(cause)}`, { cause }));
-      this.attemptFailed(generation, 'connect-failed');
+      this.#emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${String(cause)}`, { cause }));
+      this.#attemptFailed(generation, 'connect-failed');
     }
   }
 
-  private receive(data: unknown): void {
-    this.counters.received++;
-    this.liveness.received();
+  #receive(data: unknown): void {
+    this.#counters.received++;
+    this.#liveness.received();
     const decoded = decodeFrame(ServerFrame, data);
-    if (!decoded.ok) return this.emitSafe('error', decoded.error);
+    if (!decoded.ok) return this.#emitSafe('error', decoded.error);
     const frame = decoded.frame;
-    if (frame.type === 'welcome') return this.opened(frame);
-    if (this.currentState !== 'open') return;
+    if (frame.type === 'welcome') return this.#opened(frame);
+    if (this.#currentState !== 'open') return;
     switch (frame.type) {
       case 'response':
-        this.buffer.settle(frame.id, frame.ok ? { ok: true, data: frame.data } : { ok: false, error: new SignalError('REMOTE', `server answered "${frame.error.code}": ${frame.error.message}`, { remoteCode: frame.error.code }) });
+        this.#buffer.settle(frame.id, frame.ok ? { ok: true, data: frame.data } : { ok: false, error: new SignalError('REMOTE', `server answered "${frame.error.code}": ${frame.error.message}`, { remoteCode: frame.error.code }) });
         return;
       case 'notification':
         // Resent notifications after a resume carry seqs we may have seen: deliver each once.
-        if (!this.session.accept(this.currentUrl!, frame.seq)) return;
-        if (this.roomRegistry.route(frame.method, frame.data)) return;
-        return this.emitSafe('notification', { method: frame.method, data: frame.data });
+        if (!this.#session.accept(this.#currentUrl!, frame.seq)) return;
+        if (this.#roomRegistry.route(frame.method, frame.data)) return;
+        return this.#emitSafe('notification', { method: frame.method, data: frame.data });
       case 'request':
-        return void this.answer(frame, this.generation);
+        return void this.#answer(frame, this.#generation);
       case 'pong':
-        return this.liveness.pong(frame.id);
+        return this.#liveness.pong(frame.id);
     }
   }
 
-  private opened(welcome: WelcomeFrame): void {
-    if (this.currentState === 'open') return;
-    this.clearTimer('connectTimer');
+  #opened(welcome: WelcomeFrame): void {
+    if (this.#currentState === 'open') return;
+    this.#connectTimer = this.#clear(this.#connectTimer);
     // A new session numbers from 1 again, even under the same id; so does any other session,
     // whatever a (buggy) server claims in `resumed`.
-    this.session.welcomed(this.currentUrl!, welcome);
-    if (this.everOpened) this.counters.reconnects++;
-    this.everOpened = true;
-    this.schedule.opened();
-    this.stableTimer = this.options.env.setTimeout(() => this.schedule.stable(), this.options.heartbeat.interval);
-    const generation = this.generation;
-    this.setState('open');
-    if (generation !== this.generation) return; // a state listener called close() or reconnectNow()
-    this.liveness.start();
-    const transport = this.transport!;
-    this.buffer.attach((text) => transport.send(text));
-    this.roomRegistry.opened(welcome.resumed);
-    this.emitSafe('open', { url: this.currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
-    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    this.#session.welcomed(this.#currentUrl!, welcome);
+    if (this.#everOpened) this.#counters.reconnects++;
+    this.#everOpened = true;
+    this.#schedule.opened();
+    this.#stableTimer = this.#options.env.setTimeout(() => this.#schedule.stable(), this.#options.heartbeat.interval);
+    const generation = this.#generation;
+    this.#setState('open');
+    if (generation !== this.#generation) return; // a state listener called close() or reconnectNow()
+    this.#liveness.start();
+    const transport = this.#transport!;
+    this.#buffer.attach((text) => transport.send(text));
+    this.#roomRegistry.opened(welcome.resumed);
+    this.#emitSafe('open', { url: this.#currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
-  private async answer(frame: RequestFrame, generation: number): Promise<void> {
-    const body = await answerRequest(this.handlers, frame, { method: frame.method, peer: this });
+  async #answer(frame: RequestFrame, generation: number): Promise<void> {
+    const body = await answerRequest(this.#handlers, frame, { method: frame.method, peer: this });
     // The server's request fails when its link drops, so a response for an older link is useless.
-    if (generation !== this.generation || this.currentState !== 'open') return;
+    if (generation !== this.#generation || this.#currentState !== 'open') return;
     let encoded: { text: string; bytes: number };
     try {
-      encoded = encodeSized({ type: 'response', id: frame.id, ...body }, this.options.maxMessageBytes, `response to "${frame.method}"`);
+      encoded = encodeSized({ type: 'response', id: frame.id, ...body }, this.#options.maxMessageBytes, `response to "${frame.method}"`);
     } catch (error) {
       // Still answer exactly once, so the server's request fails now rather than timing out.
       encoded = encodeSized({ type: 'response', id: frame.id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } }, Infinity, '');
-      this.emitSafe('error', error as SignalError);
-      if (generation !== this.generation) return; // an error listener closed or replaced the link
+      this.#emitSafe('error', error as SignalError);
+      if (generation !== this.#generation) return; // an error listener closed or replaced the link
     }
-    this.buffer.notify(encoded.text, encoded.bytes, frame.method);
+    this.#buffer.notify(encoded.text, encoded.bytes, frame.method);
   }
 
-  private closed(code: number, reason: string): void {
+  #closed(code: number, reason: string): void {
     if (isTerminalCloseCode(code)) {
       const error = new SignalError('KICKED', `the server closed the link with terminal code ${code}${reason ? ` ("${reason}")` : ''}; not reconnecting. Check the token, protocol version or why the server removed this peer`, { closeCode: code, closeReason: reason });
-      this.shutdown(error, code, reason);
-      return this.emitSafe('error', error);
+      this.#shutdown(error, code, reason);
+      return this.#emitSafe('error', error);
     }
-    if (this.currentState === 'open') this.linkLost(code, reason, 'closed');
-    else this.attemptFailed(this.generation, 'connect-failed');
+    if (this.#currentState === 'open') this.#linkLost(code, reason, 'closed');
+    else this.#attemptFailed(this.#generation, 'connect-failed');
   }
 
   /** The open link is gone (closed, dead, or replaced): reconnect on the `reconnect` schedule. */
-  private linkLost(code: number, reason: string, why: RetryReason): void {
-    this.dropLink();
-    const generation = this.generation;
-    this.setState('reconnecting');
-    if (generation !== this.generation) return; // a state listener called close()
-    this.losingLink = true;
-    this.retryAtOnce = false;
-    this.emitSafe('close', { code, reason, willReconnect: true });
-    this.losingLink = false;
-    if (generation !== this.generation) return; // a close listener called close()
-    this.retry(true, why);
-    if (this.retryAtOnce) this.attemptNow(); // a close listener called reconnectNow()
+  #linkLost(code: number, reason: string, why: RetryReason): void {
+    this.#dropLink();
+    const generation = this.#generation;
+    this.#setState('reconnecting');
+    if (generation !== this.#generation) return; // a state listener called close()
+    this.#losingLink = true;
+    this.#retryAtOnce = false;
+    this.#emitSafe('close', { code, reason, willReconnect: true });
+    this.#losingLink = false;
+    if (generation !== this.#generation) return; // a close listener called close()
+    this.#retry(true, why);
+    if (this.#retryAtOnce) this.#attemptNow(); // a close listener called reconnectNow()
   }
 
-  private attemptFailed(generation: number, why: RetryReason): void {
-    if (generation !== this.generation) return;
-    this.dropLink();
-    this.retry(false, why);
+  #attemptFailed(generation: number, why: RetryReason): void {
+    if (generation !== this.#generation) return;
+    this.#dropLink();
+    this.#retry(false, why);
   }
 
-  private retry(dropped: boolean, why: RetryReason): void {
-    const plan = this.schedule.next(dropped);
+  #retry(dropped: boolean, why: RetryReason): void {
+    const plan = this.#schedule.next(dropped);
     if (!plan) {
-      const error = new SignalError('UNREACHABLE', `gave up after ${this.schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.options.urls.join(', ')}; check the server and network, then create a new Peer`);
-      this.shutdown(error, 1006, 'unreachable');
-      return this.emitSafe('error', error);
+      const error = new SignalError('UNREACHABLE', `gave up after ${this.#schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.#options.urls.join(', ')}; check the server and network, then create a new Peer`);
+      this.#shutdown(error, 1006, 'unreachable');
+      return this.#emitSafe('error', error);
     }
-    const generation = this.generation;
-    if (plan.exhausted) this.emitSafe('exhausted', { attempts: this.schedule.attemptCount - 1, urls: this.options.urls });
-    if (generation !== this.generation) return; // an exhausted listener called close()
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
-    if (generation !== this.generation) return; // a state listener called close()
-    this.pending = plan;
-    this.emitSafe('reconnecting', { attempt: plan.attempt, delay: plan.delay, url: plan.url, reason: why });
-    if (this.pending !== plan) return; // a listener called close() or reconnectNow()
-    this.waitTimer = this.options.env.setTimeout(() => void this.attempt(plan), plan.delay);
+    const generation = this.#generation;
+    if (plan.exhausted) this.#emitSafe('exhausted', { attempts: this.#schedule.attemptCount - 1, urls: this.#options.urls });
+    if (generation !== this.#generation) return; // an exhausted listener called close()
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
+    if (generation !== this.#generation) return; // a state listener called close()
+    this.#pending = plan;
+    this.#emitSafe('reconnecting', { attempt: plan.attempt, delay: plan.delay, url: plan.url, reason: why });
+    if (this.#pending !== plan) return; // a listener called close() or reconnectNow()
+    this.#waitTimer = this.#options.env.setTimeout(() => void this.#attempt(plan), plan.delay);
   }
 
   /** Skip the backoff wait, if one is pending (the network came back, or reconnectNow()). */
-  private attemptNow(): void {
-    const plan = this.pending;
+  #attemptNow(): void {
+    const plan = this.#pending;
     if (!plan) return;
-    this.clearTimer('waitTimer');
-    void this.attempt({ ...plan, delay: 0 });
+    this.#waitTimer = this.#clear(this.#waitTimer);
+    void this.#attempt({ ...plan, delay: 0 });
   }
 
-  private dropLink(): void {
-    this.generation++;
-    this.clearTimer('connectTimer');
-    this.clearTimer('stableTimer');
-    this.liveness.stop();
-    this.buffer.detach();
-    this.transport?.terminate();
-    this.transport = undefined;
+  #dropLink(): void {
+    this.#generation++;
+    this.#connectTimer = this.#clear(this.#connectTimer);
+    this.#stableTimer = this.#clear(this.#stableTimer);
+    this.#liveness.stop();
+    this.#buffer.detach();
+    this.#transport?.terminate();
+    this.#transport = undefined;
   }
 
-  private shutdown(error: SignalError, code: number, reason: string): void {
-    const started = this.currentState !== 'idle';
-    this.generation++;
-    this.pending = undefined;
-    for (const timer of ['waitTimer', 'connectTimer', 'stableTimer'] as const) this.clearTimer(timer);
-    this.liveness.stop();
-    this.network.stop();
-    this.transport?.close(1000, 'closed by client');
-    this.transport = undefined;
-    this.roomRegistry.closed(error);
-    this.buffer.failAll(error);
-    this.setState('closed');
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    if (started) this.emitSafe('close', { code, reason, willReconnect: false });
+  #shutdown(error: SignalError, code: number, reason: string): void {
+    const started = this.#currentState !== 'idle';
+    this.#generation++;
+    this.#pending = undefined;
+    this.#waitTimer = this.#clear(this.#waitTimer);
+    this.#connectTimer = this.#clear(this.#connectTimer);
+    this.#stableTimer = this.#clear(this.#stableTimer);
+    this.#liveness.stop();
+    this.#network.stop();
+    this.#transport?.close(1000, 'closed by client');
+    this.#transport = undefined;
+    this.#roomRegistry.closed(error);
+    this.#buffer.failAll(error);
+    this.#setState('closed');
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    if (started) this.#emitSafe('close', { code, reason, willReconnect: false });
   }
 
-  private closedError(what: string): SignalError {
+  #closedError(what: string): SignalError {
     return new SignalError('CLOSED', `${what} was not sent: the Peer is closed; create a new Peer`);
   }
 
-  private setState(to: PeerState): void {
-    const from = this.currentState;
+  #setState(to: PeerState): void {
+    const from = this.#currentState;
     if (from === to) return;
-    this.currentState = to;
-    this.emitSafe('state', { from, to });
+    this.#currentState = to;
+    this.#emitSafe('state', { from, to });
   }
 
-  private clearTimer(name: 'waitTimer' | 'connectTimer' | 'stableTimer'): void {
-    const timer = this[name];
-    if (timer !== undefined) this.options.env.clearTimeout(timer);
-    this[name] = undefined;
+  /** Clears a timer handle if set; returns undefined to store back in its field. */
+  #clear(timer: TimerHandle | undefined): undefined {
+    if (timer !== undefined) this.#options.env.clearTimeout(timer);
+    return undefined;
   }
 
   /** A throwing listener must not break the Peer's bookkeeping. */
-  private emitSafe<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+  #emitSafe<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
     try {
       (this.emit as (event: E, ...args: Parameters<PeerEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.options.env.reportError(error);
+      this.#options.env.reportError(error);
     }
   }
 }

@@ -96,212 +96,212 @@ type RoomState = 'joining' | 'joined' | 'rejoining' | 'left';
  */
 export class Room extends EventEmitter<RoomEvents> {
   readonly name: string;
-  private readonly meta: unknown;
-  private readonly host: RoomHost;
-  private readonly members = new Map<string, RoomMember>();
-  private state: RoomState = 'joining';
+  readonly #meta: unknown;
+  readonly #host: RoomHost;
+  readonly #members = new Map<string, RoomMember>();
+  #state: RoomState = 'joining';
   /** Notifications that arrived before the server's member list could be applied. */
-  private held: RoomNotice[] = [];
+  #held: RoomNotice[] = [];
   /** Set while held notifications wait for the app to get the room and add its listeners. */
-  private flushing = false;
+  #flushing = false;
   /** Sends waiting for a rejoin to finish. */
-  private waiting: Outgoing[] = [];
-  private joinInFlight = false;
-  private epoch = 0;
-  private sends = 0;
+  #waiting: Outgoing[] = [];
+  #joinInFlight = false;
+  #epoch = 0;
+  #sends = 0;
 
   /** Rooms are made by `peer.join()`. */
   constructor(name: string, meta: unknown, host: RoomHost, attach: (control: RoomControl) => void) {
     super();
     this.name = name;
-    this.meta = meta;
-    this.host = host;
+    this.#meta = meta;
+    this.#host = host;
     attach({
-      join: () => this.join(),
-      receive: (notice) => this.receive(notice),
-      rejoin: () => this.rejoin(),
-      end: (error) => this.end(error),
+      join: () => this.#join(),
+      receive: (notice) => this.#receive(notice),
+      rejoin: () => this.#rejoin(),
+      end: (error) => this.#end(error),
     });
   }
 
   /** The other members, by peer id (this peer is not in it). */
   get peers(): ReadonlyMap<string, RoomMember> {
-    return this.members;
+    return this.#members;
   }
 
   /** False once the room was left (or could not be rejoined). */
   get joined(): boolean {
-    return this.state !== 'left';
+    return this.#state !== 'left';
   }
 
   /** Send `data` to one member. Rejects with REMOTE `not-in-room` if `to` is not in the room. */
   signal(to: string, data: unknown): Promise<void> {
-    return this.send('signal', { room: this.name, to, data });
+    return this.#send('signal', { room: this.name, to, data });
   }
 
   /** Send `data` to every other member. */
   broadcast(data: unknown): Promise<void> {
-    return this.send('broadcast', { room: this.name, data });
+    return this.#send('broadcast', { room: this.name, data });
   }
 
   /** Leave the room; the others get `peer-left`. Idempotent. */
   async leave(): Promise<void> {
-    if (this.state === 'left') return;
-    this.end(new SignalError('CLOSED', `room "${this.name}" was left before this was sent`));
+    if (this.#state === 'left') return;
+    this.#end(new SignalError('CLOSED', `room "${this.name}" was left before this was sent`));
     try {
-      await this.host.request('leave', { room: this.name });
+      await this.#host.request('leave', { room: this.name });
     } catch (error) {
       // A closed Peer has left every room anyway.
       if (!isSignalError(error) || (error.code !== 'CLOSED' && error.code !== 'KICKED')) throw error;
     }
   }
 
-  private send(method: Outgoing['method'], body: object): Promise<void> {
-    if (this.state === 'left') return Promise.reject(new SignalError('CLOSED', `${method} in room "${this.name}" was not sent: the room was left; join it again`));
+  #send(method: Outgoing['method'], body: object): Promise<void> {
+    if (this.#state === 'left') return Promise.reject(new SignalError('CLOSED', `${method} in room "${this.name}" was not sent: the room was left; join it again`));
     return new Promise((resolve, reject) => {
-      const out: Outgoing = { order: this.sends++, epoch: this.epoch, method, body, resolve, reject };
-      if (this.state === 'rejoining') this.waiting.push(out);
-      else this.transmit(out);
+      const out: Outgoing = { order: this.#sends++, epoch: this.#epoch, method, body, resolve, reject };
+      if (this.#state === 'rejoining') this.#waiting.push(out);
+      else this.#transmit(out);
     });
   }
 
-  private transmit(out: Outgoing): void {
-    out.epoch = this.epoch;
-    this.host.request(out.method, out.body).then(
+  #transmit(out: Outgoing): void {
+    out.epoch = this.#epoch;
+    this.#host.request(out.method, out.body).then(
       () => out.resolve(),
       (error: unknown) => {
         // Sent to a session that had lost the room (it was written before the rejoin on the
         // new link): nothing was delivered, so send it again once the room is rejoined.
-        const stale = isSignalError(error) && error.remoteCode === 'not-joined' && out.epoch < this.epoch;
-        if (!stale || this.state === 'left') return out.reject(error);
-        if (this.state === 'rejoining') this.waiting.push(out);
-        else this.transmit(out);
+        const stale = isSignalError(error) && error.remoteCode === 'not-joined' && out.epoch < this.#epoch;
+        if (!stale || this.#state === 'left') return out.reject(error);
+        if (this.#state === 'rejoining') this.#waiting.push(out);
+        else this.#transmit(out);
       },
     );
   }
 
-  private async join(): Promise<void> {
-    const members = await this.requestJoin();
-    if (this.state !== 'joining') return; // the Peer closed meanwhile
-    this.state = 'joined';
-    for (const member of members) this.members.set(member.id, member);
-    if (this.held.length === 0) return;
+  async #join(): Promise<void> {
+    const members = await this.#requestJoin();
+    if (this.#state !== 'joining') return; // the Peer closed meanwhile
+    this.#state = 'joined';
+    for (const member of members) this.#members.set(member.id, member);
+    if (this.#held.length === 0) return;
     // Events that came before the join's answer (a resumed link delivers buffered notifications
     // before replayed responses): deliver them once the app has the room and its listeners.
-    this.flushing = true;
-    this.host.setTimeout(() => {
-      this.flushing = false;
-      this.applyHeld();
+    this.#flushing = true;
+    this.#host.setTimeout(() => {
+      this.#flushing = false;
+      this.#applyHeld();
     }, 0);
   }
 
-  private rejoin(): void {
-    if (this.state === 'left') return;
-    this.epoch++;
-    this.held = []; // from the lost session; the new member list supersedes them
-    this.flushing = false;
+  #rejoin(): void {
+    if (this.#state === 'left') return;
+    this.#epoch++;
+    this.#held = []; // from the lost session; the new member list supersedes them
+    this.#flushing = false;
     // A join still in flight is replayed to the new session: no second one.
-    if (this.state === 'joining' || this.joinInFlight) return;
-    this.state = 'rejoining';
-    this.requestRejoin();
+    if (this.#state === 'joining' || this.#joinInFlight) return;
+    this.#state = 'rejoining';
+    this.#requestRejoin();
   }
 
-  private requestRejoin(): void {
-    this.requestJoin().then(
-      (members) => this.rejoined(members),
-      (error: unknown) => this.rejoinFailed(error),
+  #requestRejoin(): void {
+    this.#requestJoin().then(
+      (members) => this.#rejoined(members),
+      (error: unknown) => this.#rejoinFailed(error),
     );
   }
 
-  private rejoined(members: RoomMember[]): void {
-    if (this.state !== 'rejoining') return;
-    this.state = 'joined';
+  #rejoined(members: RoomMember[]): void {
+    if (this.#state !== 'rejoining') return;
+    this.#state = 'joined';
     const fresh = new Map(members.map((member) => [member.id, member]));
     // Sends held during the rejoin go first, in call order, before listeners send anything new.
-    for (const out of this.waiting.splice(0).sort((a, b) => a.order - b.order)) this.transmit(out);
-    for (const id of [...this.members.keys()]) {
+    for (const out of this.#waiting.splice(0).sort((a, b) => a.order - b.order)) this.#transmit(out);
+    for (const id of [...this.#members.keys()]) {
       if (fresh.has(id)) continue;
-      this.members.delete(id);
-      if (!this.emitSafe('peer-left', { peerId: id, reason: 'rejoin' })) return;
+      this.#members.delete(id);
+      if (!this.#emitSafe('peer-left', { peerId: id, reason: 'rejoin' })) return;
     }
     for (const [id, member] of fresh) {
-      const known = this.members.has(id);
-      this.members.set(id, member);
-      if (!known && !this.emitSafe('peer-joined', { peer: member })) return;
+      const known = this.#members.has(id);
+      this.#members.set(id, member);
+      if (!known && !this.#emitSafe('peer-joined', { peer: member })) return;
     }
-    if (this.emitSafe('rejoined', { peers: this.members })) this.applyHeld();
+    if (this.#emitSafe('rejoined', { peers: this.#members })) this.#applyHeld();
   }
 
   /** TIMEOUT: the sends held so far fail, and the room tries again. Anything else: the room is left. */
-  private rejoinFailed(error: unknown): void {
-    if (this.state !== 'rejoining') return;
+  #rejoinFailed(error: unknown): void {
+    if (this.#state !== 'rejoining') return;
     const failure = isSignalError(error) ? error : new SignalError('BAD_MESSAGE', String(error), { cause: error });
-    if (failure.code === 'CLOSED' || failure.code === 'KICKED') return this.end(failure); // the Peer is closing
+    if (failure.code === 'CLOSED' || failure.code === 'KICKED') return this.#end(failure); // the Peer is closing
     const retry = failure.code === 'TIMEOUT';
-    if (retry) for (const out of this.waiting.splice(0)) out.reject(failure);
-    else this.end(failure);
+    if (retry) for (const out of this.#waiting.splice(0)) out.reject(failure);
+    else this.#end(failure);
     const what = retry ? 'trying again' : 'the room is left; join it again';
     const message = `could not rejoin room "${this.name}" after the server lost the session (${failure.message}); ${what}`;
-    this.emitSafe('error', new SignalError(failure.code, message, { cause: failure, ...(failure.remoteCode !== undefined && { remoteCode: failure.remoteCode }) }));
-    if (retry && this.state === 'rejoining' && !this.joinInFlight) this.requestRejoin();
+    this.#emitSafe('error', new SignalError(failure.code, message, { cause: failure, ...(failure.remoteCode !== undefined && { remoteCode: failure.remoteCode }) }));
+    if (retry && this.#state === 'rejoining' && !this.#joinInFlight) this.#requestRejoin();
   }
 
-  private async requestJoin(): Promise<RoomMember[]> {
-    this.joinInFlight = true;
+  async #requestJoin(): Promise<RoomMember[]> {
+    this.#joinInFlight = true;
     try {
-      const members = this.host.decodeJoin(await this.host.request('join', { room: this.name, meta: this.meta }));
+      const members = this.#host.decodeJoin(await this.#host.request('join', { room: this.name, meta: this.#meta }));
       if (members instanceof SignalError) throw members;
       return members;
     } finally {
-      this.joinInFlight = false;
+      this.#joinInFlight = false;
     }
   }
 
-  private receive(notice: RoomNotice): void {
-    if (this.state === 'left') return;
-    if (this.state !== 'joined' || this.flushing) this.held.push(notice);
-    else this.apply(notice);
+  #receive(notice: RoomNotice): void {
+    if (this.#state === 'left') return;
+    if (this.#state !== 'joined' || this.#flushing) this.#held.push(notice);
+    else this.#apply(notice);
   }
 
-  private applyHeld(): void {
-    for (const notice of this.held.splice(0)) {
-      if (this.state !== 'joined') return;
-      this.apply(notice);
+  #applyHeld(): void {
+    for (const notice of this.#held.splice(0)) {
+      if (this.#state !== 'joined') return;
+      this.#apply(notice);
     }
   }
 
-  private apply(notice: RoomNotice): void {
+  #apply(notice: RoomNotice): void {
     switch (notice.method) {
       case 'peer-joined': {
         // A peer leaves (peer-left) before it can join again, so a known id is a repeat.
-        const known = this.members.has(notice.peer.id);
-        this.members.set(notice.peer.id, notice.peer);
-        if (!known) this.emitSafe('peer-joined', { peer: notice.peer });
+        const known = this.#members.has(notice.peer.id);
+        this.#members.set(notice.peer.id, notice.peer);
+        if (!known) this.#emitSafe('peer-joined', { peer: notice.peer });
         return;
       }
       case 'peer-left':
-        if (this.members.delete(notice.peerId)) this.emitSafe('peer-left', { peerId: notice.peerId, reason: notice.reason });
+        if (this.#members.delete(notice.peerId)) this.#emitSafe('peer-left', { peerId: notice.peerId, reason: notice.reason });
         return;
       default:
-        return void this.emitSafe(notice.method, { from: notice.from, data: notice.data });
+        return void this.#emitSafe(notice.method, { from: notice.from, data: notice.data });
     }
   }
 
-  private end(error: SignalError): void {
-    if (this.state === 'left') return;
-    this.state = 'left';
-    this.held = [];
-    for (const out of this.waiting.splice(0)) out.reject(error);
-    this.host.forget(this);
+  #end(error: SignalError): void {
+    if (this.#state === 'left') return;
+    this.#state = 'left';
+    this.#held = [];
+    for (const out of this.#waiting.splice(0)) out.reject(error);
+    this.#host.forget(this);
   }
 
   /** Emit, reporting a throwing listener; false once a listener left the room. */
-  private emitSafe<E extends keyof RoomEvents>(event: E, ...args: Parameters<RoomEvents[E]>): boolean {
+  #emitSafe<E extends keyof RoomEvents>(event: E, ...args: Parameters<RoomEvents[E]>): boolean {
     try {
       (this.emit as (event: E, ...args: Parameters<RoomEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.host.reportError(error);
+      this.#host.reportError(error);
     }
-    return this.state !== 'left';
+    return this.#state !== 'left';
   }
 }

@@ -29,34 +29,34 @@ interface Entry {
 export class Rooms {
   /** Joined rooms (including ones being rejoined), as `peer.rooms`. */
   readonly joined = new Map<string, Room>();
-  private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Room>>();
-  private readonly roomHost: RoomHost;
+  readonly #entries = new Map<string, Entry>();
+  readonly #pending = new Map<string, Promise<Room>>();
+  readonly #roomHost: RoomHost;
 
   constructor(host: RoomsHost) {
-    this.roomHost = {
+    this.#roomHost = {
       ...host,
       decodeJoin,
       forget: (room) => {
-        if (this.entries.get(room.name)?.room !== room) return;
-        this.entries.delete(room.name);
+        if (this.#entries.get(room.name)?.room !== room) return;
+        this.#entries.delete(room.name);
         this.joined.delete(room.name);
-        this.pending.delete(room.name);
+        this.#pending.delete(room.name);
       },
     };
   }
 
   /** Join `name`, or return the room already joined (or being joined) under that name. */
   join(name: string, meta: unknown = null): Promise<Room> {
-    const joined = this.joined.get(name) ?? this.pending.get(name);
+    const joined = this.joined.get(name) ?? this.#pending.get(name);
     if (joined !== undefined) return Promise.resolve(joined);
     let control!: RoomControl;
-    const room = new Room(name, meta, this.roomHost, (c) => (control = c));
-    this.entries.set(name, { room, control });
+    const room = new Room(name, meta, this.#roomHost, (c) => (control = c));
+    this.#entries.set(name, { room, control });
     const joining = control.join().then(
       () => {
-        if (this.entries.get(name)?.room === room) this.joined.set(name, room);
-        this.pending.delete(name);
+        if (this.#entries.get(name)?.room === room) this.joined.set(name, room);
+        this.#pending.delete(name);
         return room;
       },
       (error: unknown) => {
@@ -64,7 +64,7 @@ export class Rooms {
         throw error;
       },
     );
-    this.pending.set(name, joining);
+    this.#pending.set(name, joining);
     return joining;
   }
 
@@ -74,7 +74,7 @@ export class Rooms {
     const parsed = notices[method as keyof typeof notices].safeParse(data);
     if (!parsed.success) return false; // not shaped like ours: an app notification of the same name
     const notice = parsed.data;
-    const entry = this.entries.get(notice.room);
+    const entry = this.#entries.get(notice.room);
     if (entry === undefined) return true; // a late one for a room already left
     if ('peer' in notice) entry.control.receive({ method: 'peer-joined', peer: member(notice.peer) });
     else if ('peerId' in notice) entry.control.receive({ method: 'peer-left', peerId: notice.peerId, reason: notice.reason === 'leave' ? 'leave' : 'session-end' });
@@ -85,12 +85,12 @@ export class Rooms {
   /** A link opened. Without `resumed` the server has no record of our rooms: join them again. */
   opened(resumed: boolean): void {
     if (resumed) return;
-    for (const { control } of [...this.entries.values()]) control.rejoin();
+    for (const { control } of [...this.#entries.values()]) control.rejoin();
   }
 
   /** The Peer closed for good. */
   closed(error: SignalError): void {
-    for (const { control } of [...this.entries.values()]) control.end(error);
+    for (const { control } of [...this.#entries.values()]) control.end(error);
   }
 }
 

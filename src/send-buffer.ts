@@ -61,68 +61,71 @@ export const REPLAY_MARK = ',"replay":true';
  */
 export class SendBuffer {
   // One insertion-ordered map keeps requests and queued notifications in their original order.
-  private readonly entries = new Map<string, Entry>();
-  private heldBytes = 0;
-  private notificationSeq = 0;
-  private write: ((text: string) => void) | null = null;
+  readonly #entries = new Map<string, Entry>();
+  #heldBytes = 0;
+  #notificationSeq = 0;
+  #write: ((text: string) => void) | null = null;
   /** Messages written to a socket so far. */
   written = 0;
 
-  constructor(
-    private readonly limits: Required<SendBufferOptions>,
-    private readonly env: Pick<Env, 'setTimeout' | 'clearTimeout'>,
-  ) {}
+  readonly #limits: Required<SendBufferOptions>;
+  readonly #env: Pick<Env, 'setTimeout' | 'clearTimeout'>;
+
+  constructor(limits: Required<SendBufferOptions>, env: Pick<Env, 'setTimeout' | 'clearTimeout'>) {
+    this.#limits = limits;
+    this.#env = env;
+  }
 
   get messages(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   get bytes(): number {
-    return this.heldBytes;
+    return this.#heldBytes;
   }
 
   request(init: RequestEntryInit): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (init.signal?.aborted) return reject(aborted(init.method, init.signal));
-      const full = this.checkRoom(init.bytes, `request "${init.method}"`);
+      const full = this.#checkRoom(init.bytes, `request "${init.method}"`);
       if (full) return reject(full);
       const entry = new RequestEntry(init, resolve, reject);
-      entry.timer = this.env.setTimeout(() => {
-        this.fail(entry, new SignalError('TIMEOUT', `request "${init.method}" got no response in ${init.timeout} ms; the server may be slow or unreachable (raise \`timeout\` or \`requestTimeout\` if this is expected)`));
+      entry.timer = this.#env.setTimeout(() => {
+        this.#fail(entry, new SignalError('TIMEOUT', `request "${init.method}" got no response in ${init.timeout} ms; the server may be slow or unreachable (raise \`timeout\` or \`requestTimeout\` if this is expected)`));
       }, init.timeout);
       if (init.signal) {
         const signal = init.signal;
-        entry.onAbort = () => this.fail(entry, aborted(init.method, signal));
+        entry.onAbort = () => this.#fail(entry, aborted(init.method, signal));
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.entries.set(init.id, entry);
-      this.heldBytes += init.bytes;
-      if (this.write) this.writeRequest(entry, this.write);
+      this.#entries.set(init.id, entry);
+      this.#heldBytes += init.bytes;
+      if (this.#write) this.#writeRequest(entry, this.#write);
     });
   }
 
   /** Queue or write a notification. Throws `BUFFER_FULL` rather than dropping anything. */
   notify(text: string, bytes: number, method: string): void {
-    if (this.write) {
-      this.write(text);
+    if (this.#write) {
+      this.#write(text);
       this.written++;
       return;
     }
-    const full = this.checkRoom(bytes, `notification "${method}"`);
+    const full = this.#checkRoom(bytes, `notification "${method}"`);
     if (full) throw full;
-    this.entries.set(`~${this.notificationSeq++}`, { kind: 'notification', text, bytes });
-    this.heldBytes += bytes;
+    this.#entries.set(`~${this.#notificationSeq++}`, { kind: 'notification', text, bytes });
+    this.#heldBytes += bytes;
   }
 
   /** A link opened: write everything held, in original order, and write directly from now on. */
   attach(write: (text: string) => void): void {
-    this.write = write;
-    for (const [key, entry] of this.entries) {
+    this.#write = write;
+    for (const [key, entry] of this.#entries) {
       if (entry.kind === 'request') {
-        this.writeRequest(entry, write);
+        this.#writeRequest(entry, write);
       } else {
-        this.entries.delete(key);
-        this.heldBytes -= entry.bytes;
+        this.#entries.delete(key);
+        this.#heldBytes -= entry.bytes;
         write(entry.text);
         this.written++;
       }
@@ -131,19 +134,19 @@ export class SendBuffer {
 
   /** The link dropped: queue from now on. Requests that must not be replayed fail now. */
   detach(): void {
-    this.write = null;
-    for (const entry of this.entries.values()) {
+    this.#write = null;
+    for (const entry of this.#entries.values()) {
       if (entry.kind === 'request' && entry.sent && !entry.replay) {
-        this.fail(entry, new SignalError('NOT_REPLAYED', `request "${entry.method}" was sent, then the link dropped before a response; it was created with replay: false, so it is not sent again (it may or may not have run on the server)`));
+        this.#fail(entry, new SignalError('NOT_REPLAYED', `request "${entry.method}" was sent, then the link dropped before a response; it was created with replay: false, so it is not sent again (it may or may not have run on the server)`));
       }
     }
   }
 
   /** Deliver a response. Unknown ids (late, duplicate, or timed-out requests) are ignored. */
   settle(id: string, outcome: { ok: true; data: unknown } | { ok: false; error: SignalError }): boolean {
-    const entry = this.entries.get(id);
+    const entry = this.#entries.get(id);
     if (!entry || entry.kind !== 'request') return false;
-    this.remove(id, entry);
+    this.#remove(id, entry);
     if (outcome.ok) entry.resolve(outcome.data);
     else entry.reject(outcome.error);
     return true;
@@ -151,41 +154,41 @@ export class SendBuffer {
 
   /** Reject every request and drop every queued notification (terminal close). */
   failAll(error: SignalError): void {
-    this.write = null;
-    for (const [id, entry] of this.entries) {
+    this.#write = null;
+    for (const [id, entry] of this.#entries) {
       if (entry.kind === 'request') {
-        this.remove(id, entry);
+        this.#remove(id, entry);
         entry.reject(error);
       }
     }
-    this.entries.clear();
-    this.heldBytes = 0;
+    this.#entries.clear();
+    this.#heldBytes = 0;
   }
 
-  private writeRequest(entry: RequestEntry, write: (text: string) => void): void {
+  #writeRequest(entry: RequestEntry, write: (text: string) => void): void {
     // A replay carries the same id plus a mark, so the server can answer it from its cache.
     write(entry.sent ? `${entry.text.slice(0, -1)}${REPLAY_MARK}}` : entry.text);
     entry.sent = true;
     this.written++;
   }
 
-  private checkRoom(bytes: number, what: string): SignalError | undefined {
-    if (this.entries.size + 1 > this.limits.maxMessages || this.heldBytes + bytes > this.limits.maxBytes) {
-      return new SignalError('BUFFER_FULL', `${what} does not fit in the send buffer (${this.entries.size} messages, ${this.heldBytes} bytes held; limits ${this.limits.maxMessages} messages, ${this.limits.maxBytes} bytes); wait for the link to come back or raise sendBuffer limits`);
+  #checkRoom(bytes: number, what: string): SignalError | undefined {
+    if (this.#entries.size + 1 > this.#limits.maxMessages || this.#heldBytes + bytes > this.#limits.maxBytes) {
+      return new SignalError('BUFFER_FULL', `${what} does not fit in the send buffer (${this.#entries.size} messages, ${this.#heldBytes} bytes held; limits ${this.#limits.maxMessages} messages, ${this.#limits.maxBytes} bytes); wait for the link to come back or raise sendBuffer limits`);
     }
     return undefined;
   }
 
-  private fail(entry: RequestEntry, error: SignalError): void {
-    if (this.entries.get(entry.id) !== entry) return;
-    this.remove(entry.id, entry);
+  #fail(entry: RequestEntry, error: SignalError): void {
+    if (this.#entries.get(entry.id) !== entry) return;
+    this.#remove(entry.id, entry);
     entry.reject(error);
   }
 
-  private remove(id: string, entry: RequestEntry): void {
-    this.entries.delete(id);
-    this.heldBytes -= entry.bytes;
-    this.env.clearTimeout(entry.timer);
+  #remove(id: string, entry: RequestEntry): void {
+    this.#entries.delete(id);
+    this.#heldBytes -= entry.bytes;
+    this.#env.clearTimeout(entry.timer);
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
   }
 }

@@ -6,24 +6,24 @@ import { PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from './protocol
  * server, so the seq is kept per url: failing over A -> B -> A acks A's own numbering.
  */
 export class ClientSession {
-  private peerId: string | undefined;
-  private secret: string | undefined;
-  private readonly seqByUrl = new Map<string, number>();
+  #peerId: string | undefined;
+  #secret: string | undefined;
+  readonly #seqByUrl = new Map<string, number>();
 
   get id(): string | undefined {
-    return this.peerId;
+    return this.#peerId;
   }
 
   /** Highest notification seq received from the session on `url` (0 = none). */
   ack(url: string): number {
-    return this.seqByUrl.get(url) ?? 0;
+    return this.#seqByUrl.get(url) ?? 0;
   }
 
   hello(url: string, token: string | undefined): HelloFrame {
     const hello: HelloFrame = { type: 'hello', version: PROTOCOL_VERSION };
     if (token !== undefined) hello.token = token;
-    if (this.peerId !== undefined && this.secret !== undefined) {
-      hello.resume = { peer: this.peerId, secret: this.secret };
+    if (this.#peerId !== undefined && this.#secret !== undefined) {
+      hello.resume = { peer: this.#peerId, secret: this.#secret };
       hello.ack = this.ack(url);
     }
     return hello;
@@ -31,16 +31,16 @@ export class ClientSession {
 
   welcomed(url: string, welcome: WelcomeFrame): void {
     // A new session numbers from 1 again, even under the same id.
-    if (!welcome.resumed || welcome.peer !== this.peerId) this.seqByUrl.set(url, 0);
-    this.peerId = welcome.peer;
-    this.secret = welcome.secret;
+    if (!welcome.resumed || welcome.peer !== this.#peerId) this.#seqByUrl.set(url, 0);
+    this.#peerId = welcome.peer;
+    this.#secret = welcome.secret;
   }
 
   /** False for a notification seen before (resent after a resume): deliver each once. */
   accept(url: string, seq: number | undefined): boolean {
     if (seq === undefined) return true;
     if (seq <= this.ack(url)) return false;
-    this.seqByUrl.set(url, seq);
+    this.#seqByUrl.set(url, seq);
     return true;
   }
 }

@@ -7,68 +7,67 @@ export function webSocketTransport(WebSocket: WebSocketCtor): TransportFactory {
 }
 
 class WebSocketTransport implements Transport {
-  private done = false;
-  private nativeListener: ((data: { toString(): string }, isBinary: boolean) => void) | undefined;
+  #done = false;
+  #nativeListener: ((data: { toString(): string }, isBinary: boolean) => void) | undefined;
+  readonly #socket: WebSocketLike;
 
-  constructor(
-    private readonly socket: WebSocketLike,
-    handlers: TransportHandlers,
-  ) {
+  constructor(socket: WebSocketLike, handlers: TransportHandlers) {
+    this.#socket = socket;
     socket.onopen = () => {
-      if (!this.done) handlers.onOpen();
+      if (!this.#done) handlers.onOpen();
     };
     if (typeof socket.on === 'function' && typeof socket.off === 'function') {
       // In Node (`ws`), skip the per-frame MessageEvent its `onmessage` shim allocates.
-      this.nativeListener = (data, isBinary) => {
-        if (!this.done) handlers.onMessage(isBinary ? data : data.toString());
+      this.#nativeListener = (data, isBinary) => {
+        if (!this.#done) handlers.onMessage(isBinary ? data : data.toString());
       };
-      socket.on('message', this.nativeListener);
+      socket.on('message', this.#nativeListener);
     } else {
       socket.onmessage = (event) => {
-        if (!this.done) handlers.onMessage(event.data);
+        if (!this.#done) handlers.onMessage(event.data);
       };
     }
     // An error is always followed by close; close alone carries the code the Peer acts on.
     socket.onerror = () => {};
     socket.onclose = (event) => {
-      if (this.done) return;
-      this.done = true;
+      if (this.#done) return;
+      this.#done = true;
       handlers.onClose(event.code, event.reason);
     };
   }
 
   send(text: string): void {
-    if (!this.done) this.socket.send(text);
+    if (!this.#done) this.#socket.send(text);
   }
 
   close(code: number, reason: string): void {
-    this.detach();
+    this.#detach();
     try {
-      this.socket.close(code, reason);
+      this.#socket.close(code, reason);
     } catch {
       // Closing a socket that is still connecting throws in some runtimes; it is abandoned either way.
     }
   }
 
   terminate(): void {
-    this.detach();
-    if (typeof this.socket.terminate === 'function') {
-      this.socket.terminate();
+    this.#detach();
+    if (typeof this.#socket.terminate === 'function') {
+      this.#socket.terminate();
     } else {
       try {
-        this.socket.close(4999, 'stale link');
+        this.#socket.close(4999, 'stale link');
       } catch {
         // see close()
       }
     }
   }
 
-  private detach(): void {
-    this.done = true;
+  #detach(): void {
+    this.#done = true;
     // Keep an error listener: `ws` emits 'error' for a socket closed while connecting.
-    this.socket.onopen = null;
-    this.socket.onmessage = null;
-    if (this.nativeListener) this.socket.off?.('message', this.nativeListener);
-    this.socket.onclose = null;
+    this.#socket.onopen = null;
+    this.#socket.onmessage = null;
+    if (this.#nativeListener) this.#socket.off?.('message', this.#nativeListener);
+    this.#socket.onclose = null;
   }
 }
