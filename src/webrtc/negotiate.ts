@@ -55,7 +55,20 @@ export interface NegotiateOptions {
   disconnectedTimeout?: number;
   /** Errors from the PeerConnection or from sending signals. @default console.error */
   onError?: (error: unknown) => void;
+  /** Where the two timers above come from (tests pass fakes). @default the runtime's setTimeout/clearTimeout */
+  timers?: NegotiationTimers;
 }
+
+/** The timer functions `negotiate()` uses. */
+export interface NegotiationTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const runtimeTimers: NegotiationTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 export interface Negotiation {
   /** True when this side yields (rolls back its own offer) in an offer collision. */
@@ -107,14 +120,15 @@ export function negotiate(
   const disconnectedTimeout = options.disconnectedTimeout ?? 5000;
   const initialOfferDelay = options.initialOfferDelay ?? 1000;
   const report = options.onError ?? ((error: unknown) => console.error('resignal negotiate:', error));
+  const timers = options.timers ?? runtimeTimers;
 
   let makingOffer = false;
   let ignoreOffer = false;
   let closed = false;
   let inbox: Promise<void> = Promise.resolve();
-  let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  let disconnectedTimer: unknown;
   /** The polite side's first offer, held back to give the other side's first offer a head start. */
-  let firstOfferTimer: ReturnType<typeof setTimeout> | undefined;
+  let firstOfferTimer: unknown;
   let firstOfferWaited = !polite || initialOfferDelay <= 0;
   /** Candidates gathered while a local description is being set wait until it has been sent. */
   let held: RTCIceCandidateInit[] | undefined;
@@ -156,7 +170,7 @@ export function negotiate(
     if (!firstOfferWaited && pc.remoteDescription === null) {
       // If the other side's first offer comes meanwhile we answer it, and the browser fires
       // negotiationneeded again afterwards if we still have something to add.
-      firstOfferTimer ??= setTimeout(() => {
+      firstOfferTimer ??= timers.setTimeout(() => {
         firstOfferWaited = true;
         if (!closed && pc.signalingState === 'stable' && pc.remoteDescription === null) void offer();
       }, initialOfferDelay);
@@ -190,7 +204,7 @@ export function negotiate(
     // An answer to an offer already answered (e.g. the offer was sent again after a rejoin).
     if (description.type === 'answer' && pc.signalingState === 'stable') return;
     if (description.type === 'offer') {
-      clearTimeout(firstOfferTimer);
+      timers.clearTimeout(firstOfferTimer);
       firstOfferWaited = true;
     }
     // A colliding offer rolls our own offer back implicitly.
@@ -211,11 +225,11 @@ export function negotiate(
   };
 
   const onIceStateChange = (): void => {
-    clearTimeout(disconnectedTimer);
+    timers.clearTimeout(disconnectedTimer);
     const state = pc.iceConnectionState;
     if (state === 'failed') restartIce();
     else if (state === 'disconnected' && disconnectedTimeout > 0) {
-      disconnectedTimer = setTimeout(() => pc.iceConnectionState === 'disconnected' && restartIce(), disconnectedTimeout);
+      disconnectedTimer = timers.setTimeout(() => pc.iceConnectionState === 'disconnected' && restartIce(), disconnectedTimeout);
     }
   };
 
@@ -244,8 +258,8 @@ export function negotiate(
     close() {
       if (closed) return;
       closed = true;
-      clearTimeout(disconnectedTimer);
-      clearTimeout(firstOfferTimer);
+      timers.clearTimeout(disconnectedTimer);
+      timers.clearTimeout(firstOfferTimer);
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
       pc.removeEventListener('icecandidate', onIceCandidate);
       pc.removeEventListener('iceconnectionstatechange', onIceStateChange);

@@ -237,6 +237,21 @@ describe('negotiate', () => {
     expect(pc.restarts).toBe(2);
   });
 
+  it('runs its timers on the injected timers, and close() cancels them there', () => {
+    const due = new Map<number, () => void>();
+    let next = 0;
+    const timers = { setTimeout: (fn: () => void) => (due.set(++next, fn), next), clearTimeout: (handle: unknown) => due.delete(handle as number) };
+    const pc = new FakePc('a');
+    const negotiation = negotiate(asPc(pc), new FakeRoom('a'), 'b', { localId: 'a', disconnectedTimeout: 3000, timers });
+    pc.setIceState('disconnected');
+    expect(due.size).toBe(1);
+    [...due.values()].forEach((fn) => fn()); // the injected clock says 3 s passed
+    expect(pc.restarts).toBe(1);
+    pc.setIceState('disconnected');
+    negotiation.close();
+    expect(due.size).toBe(0);
+  });
+
   it('restarts failed ICE when the signaling link opens again', () => {
     const pc = new FakePc('a');
     const open = new Set<() => void>();
