@@ -61,7 +61,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   #connectTimer: TimerHandle | undefined;
   #stableTimer: TimerHandle | undefined;
   #everOpened = false;
-  /** While linkLost() emits `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
+  /** While linkLost() emits `state` and `close`: no retry is planned yet, so reconnectNow() only asks for one at once. */
   #losingLink = false;
   #retryAtOnce = false;
   #waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
@@ -179,7 +179,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Try now: skip a pending backoff wait, or replace an open link (e.g. after a network change). */
   reconnectNow(): void {
     if (this.#currentState === 'open') this.#linkLost(1000, 'reconnectNow() called', 'manual');
-    else if (this.#losingLink) this.#retryAtOnce = true; // from a close listener: retry() has not run yet
+    else if (this.#losingLink) this.#retryAtOnce = true; // from a state or close listener: retry() has not run yet
     this.#attemptNow();
   }
 
@@ -298,15 +298,14 @@ export class Peer extends EventEmitter<PeerEvents> {
   #linkLost(code: number, reason: string, why: RetryReason): void {
     this.#dropLink();
     const generation = this.#generation;
-    this.#setState('reconnecting');
-    if (generation !== this.#generation) return; // a state listener called close()
     this.#losingLink = true;
     this.#retryAtOnce = false;
-    this.#emitSafe('close', { code, reason, willReconnect: true });
+    this.#setState('reconnecting');
+    if (generation === this.#generation) this.#emitSafe('close', { code, reason, willReconnect: true });
     this.#losingLink = false;
-    if (generation !== this.#generation) return; // a close listener called close()
+    if (generation !== this.#generation) return; // a state or close listener called close()
     this.#retry(true, why);
-    if (this.#retryAtOnce) this.#attemptNow(); // a close listener called reconnectNow()
+    if (this.#retryAtOnce) this.#attemptNow(); // a state or close listener called reconnectNow()
   }
 
   #attemptFailed(generation: number, why: RetryReason): void {

@@ -1289,6 +1289,18 @@ describe('Peer: listeners that call close() or reconnectNow()', () => {
     expect(t.ws.sockets).toHaveLength(1);
   });
 
+  it('reconnectNow() from a state listener on reconnecting makes exactly one new attempt, at once', async () => {
+    const t = await connected();
+    t.peer.on('state', ({ to }) => to === 'reconnecting' && t.peer.reconnectNow());
+    t.socket(0).drop(1006);
+    expect(t.ws.sockets).toHaveLength(2);
+    expect(t.socket(1).createdAt).toBe(Date.now());
+    await advance(4000); // past the 2000 ms wait, before the new attempt's connect timeout
+    expect(t.ws.sockets).toHaveLength(2);
+    accept(t.socket(1), 'p1', true);
+    expect(t.peer.state).toBe('open');
+  });
+
   it('reconnectNow() from a close listener makes exactly one new attempt, at once', async () => {
     const t = await connected();
     t.peer.once('close', () => t.peer.reconnectNow());
