@@ -8,14 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { installedPackage, lastJsonLine, packed, runInApp } from './support/packed.js';
 
 /**
- * Issue 4 asks for 9,000 bytes (gzip -9, dependencies included). That is not reachable while
- * every inbound frame is validated with zod: zod/mini alone costs ~7,000 bytes of the bundle,
- * and the client without zod is still ~10,300 (figures in CHANGELOG.md, "Known issues").
- * Until that trade-off is decided, this is a ceiling against regressions, set ~5% above the
- * size measured when it was introduced (17,566), and the test prints how far the target is.
+ * Issue 4 asks for 9,000 bytes (gzip -9, dependencies included). That is not reachable with the
+ * design's dependencies: zod/mini alone costs ~7,000 bytes and eventemitter3 ~940, leaving ~1 kB
+ * for the SDK itself. Measured on branch size/lean-client-validator: a compact validator in place
+ * of zod on the client gives 10,973; with negotiate() split out and a 300-byte emitter in place of
+ * eventemitter3, 9,188 (figures in CHANGELOG.md, "Known issues"). Until that is decided, this is
+ * a ceiling against regressions, ~2.5% above the size after the #private change (17,576), and the
+ * test prints how far the target is.
  */
 const UMD_MIN_GZIP_TARGET = 9_000;
-const UMD_MIN_GZIP_CEILING = 18_500;
+const UMD_MIN_GZIP_CEILING = 18_000;
 
 const read = (file: string) => readFileSync(path.join(installedPackage(), file), 'utf8');
 const gzip9 = (text: string) => gzipSync(Buffer.from(text), { level: 9 }).length;
