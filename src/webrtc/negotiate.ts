@@ -4,6 +4,8 @@
 // impolite side ignores the other offer. Only lib.dom *types* are used: the
 // RTCPeerConnection is passed in, so this file never reaches for a browser global.
 
+import type { Env } from '../env.js';
+
 /** A signal exchanged with the other side: `{ rtc: 'description', ... }` or `{ rtc: 'candidate', ... }`. */
 export type RtcSignal =
   | { rtc: 'description'; description: RTCSessionDescriptionInit }
@@ -59,11 +61,8 @@ export interface NegotiateOptions {
   timers?: NegotiationTimers;
 }
 
-/** The timer functions `negotiate()` uses. */
-export interface NegotiationTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The timer functions `negotiate()` uses: the same pair a Peer takes from its `env`. */
+export type NegotiationTimers = Pick<Env, 'setTimeout' | 'clearTimeout'>;
 
 const runtimeTimers: NegotiationTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
