@@ -172,6 +172,14 @@ async function main(): Promise<void> {
   await peer.connect();
   const began = Date.now();
   let warmObjects = new Map<string, number>();
+  /** Store the current counts as the warm-up baseline or as the end state. */
+  const record = (stage: 'warm' | 'end'): void => {
+    const counts = snapshot();
+    report.peerTimers[stage] = counts.timers;
+    report.listeners[stage] = counts.listeners;
+    report.resources[stage] = counts.resources;
+    report.peerListeners[stage] = counts.peerListeners;
+  };
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
     // A drop we did not cause (e.g. a gc pause tripped liveness): wait for the reopen first.
     if (peer.state !== 'open') {
@@ -211,22 +219,14 @@ async function main(): Promise<void> {
     await expired;
     if (cycle === WARMUP) {
       await settle();
-      const warm = snapshot();
-      report.peerTimers.warm = warm.timers;
-      report.listeners.warm = warm.listeners;
-      report.resources.warm = warm.resources;
-      report.peerListeners.warm = warm.peerListeners;
+      record('warm');
       warmObjects = await countObjects();
     }
     if (cycle >= WARMUP && cycle % 100 === 0) report.heap.push({ cycle, bytes: await heapUsed() });
   }
   report.ms = Date.now() - began;
   await settle();
-  const end = snapshot();
-  report.peerTimers.end = end.timers;
-  report.listeners.end = end.listeners;
-  report.resources.end = end.resources;
-  report.peerListeners.end = end.peerListeners;
+  record('end');
   for (const [what, n] of await countObjects()) {
     const more = n - (warmObjects.get(what) ?? 0);
     if (more > 0) report.grown.push({ what, more });
