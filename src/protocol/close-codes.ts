@@ -21,6 +21,8 @@ export const CloseCode = {
   IDLE_TIMEOUT: 4502,
   /** The client read slower than the server wrote to it; it resumes to get the rest. Not terminal. */
   SLOW_CONSUMER: 4503,
+  /** The token the link was opened with has expired: fetch a new one and resume at once. Not terminal. */
+  TOKEN_EXPIRED: 4505,
   /** The server is shutting down or restarting. Not terminal. */
   GOING_AWAY: 1001,
 } as const;

@@ -23,6 +23,12 @@ export const WelcomeFrame = z.object({
   peer: id,
   secret: id,
   resumed: z.boolean(),
+  /**
+   * Notifications after the client's `ack` that the server dropped before they could be
+   * delivered (its buffer overflowed while the client was away). `rooms` counts the room
+   * notifications among them by room name. Absent when nothing was lost.
+   */
+  lost: z.optional(z.object({ count: seq, rooms: z.optional(z.record(z.string(), seq)) })),
 });
 
 export const RequestFrame = z.object({
@@ -49,6 +55,9 @@ export const NotificationFrame = z.object({
   seq: z.optional(seq),
 });
 
+/** Client-to-server: the highest notification `seq` received, sent between pings so the server can free its resend buffer. */
+export const AckFrame = z.object({ type: z.literal('ack'), seq });
+
 export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
 export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
 
@@ -57,7 +66,7 @@ export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
 /** Every frame a server may send to a client. */
 export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame]);
 /** Every frame a client may send to a server. */
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame]);
 
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
@@ -65,6 +74,7 @@ export type RequestFrame = z.infer<typeof RequestFrame>;
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 export type NotificationFrame = z.infer<typeof NotificationFrame>;
 export type PingFrame = z.infer<typeof PingFrame>;
+export type AckFrame = z.infer<typeof AckFrame>;
 export type PongFrame = z.infer<typeof PongFrame>;
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ClientFrame = z.infer<typeof ClientFrame>;

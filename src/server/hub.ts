@@ -120,6 +120,8 @@ export class Hub {
       case 'ping':
         if (frame.ack !== undefined) session.outbox.ack(frame.ack);
         return link.send(`{"type":"pong","id":${frame.id}}`);
+      case 'ack':
+        return session.outbox.ack(frame.seq);
       case 'notification':
         return this.fire('notification', { peerId: session.id, method: frame.method, data: frame.data });
       case 'hello':
