@@ -40,7 +40,7 @@ const hub = new Hub(normalizeOptions({ rateLimit: false }), (event) => {
 }, (error) => {
   throw error;
 }, () => {});
-hub.handlers.set('echo', (data) => data);
+hub.handle('echo', (data) => data);
 const ws = new FakeWs();
 hub.accept(ws as unknown as WebSocket, {} as IncomingMessage);
 ws.emit('message', Buffer.from('{"type":"hello","version":1}'), false);

@@ -1,14 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import { nanoid } from 'nanoid';
 import type { RawData, WebSocket } from 'ws';
+import type { TimerHandle } from '../env.js';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { ClientFrame, PROTOCOL_VERSION, type HelloFrame, type ResponseFrame } from '../protocol/frames.js';
+import { ClientFrame, PROTOCOL_VERSION, type HelloFrame } from '../protocol/frames.js';
+import type { ServerEnv } from './env.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
+import { encodeNotification, type EncodedNotification } from './outbox.js';
+import { ServerRequests } from './requests.js';
 import { messageOf } from './responses.js';
-import { serveRequest } from './serve.js';
+import { serveRequest, type ServeContext } from './serve.js';
 import { Session } from './session.js';
 import type { RequestHandler, SignalingServerEvents } from './types.js';
 
@@ -22,17 +25,25 @@ const INTERNAL_ERROR = 1011;
 const CLOSED_BY_CLIENT = 1000;
 /** The shape of the ids this server issues (nanoid); only such an id is reused for a new session. */
 const REUSABLE_ID = /^[A-Za-z0-9_-]{21}$/;
+/** Sockets still open this long after `close()` sent 1001 are cut off. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
- * Sockets and sessions: the handshake, frame dispatch and every close. Knows nothing
- * about HTTP or listening; SignalingServer feeds it accepted sockets.
+ * Sockets and sessions: the handshake, frame dispatch, notifications, server requests and
+ * every close. Knows nothing about HTTP or listening; SignalingServer feeds it accepted
+ * sockets and calls its methods.
  */
 export class Hub {
-  readonly sessions = new Map<string, Session>();
-  readonly links = new Set<Link>();
-  readonly handlers = new Map<string, RequestHandler>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly links = new Set<Link>();
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly requests: ServerRequests;
+  private readonly env: ServerEnv;
   /** False once the server shuts down: sessions then end instead of waiting for a resume. */
-  running = true;
+  private running = true;
+  /** The idle check, started with the first socket. */
+  private idleTimer: TimerHandle | undefined;
+  private readonly serveContext: ServeContext;
 
   constructor(
     private readonly options: NormalizedOptions,
@@ -40,15 +51,93 @@ export class Hub {
     private readonly report: (error: unknown) => void,
     /** Called as a session ends, before `session-end` is emitted (rooms: the peer leaves them). */
     private readonly onSessionEnd: (peerId: string) => void,
-  ) {}
+  ) {
+    this.env = options.env;
+    this.requests = new ServerRequests(this.env);
+    this.serveContext = { now: () => this.env.now(), onFailure: this.onHandlerFailure };
+  }
+
+  /** Register the handler of a request method. Returns a function that removes it. */
+  handle(method: string, handler: RequestHandler): () => void {
+    const { handlers } = this;
+    if (handlers.has(method)) throw new Error(`SignalingServer: method "${method}" already has a handler`);
+    handlers.set(method, handler);
+    return () => {
+      if (handlers.get(method) === handler) handlers.delete(method);
+    };
+  }
+
+  /** Ids of the sessions held: connected, or disconnected and still resumable. */
+  peerIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Queue a notification in the peer's outbox and send it if connected. False if unknown. */
+  notify(peerId: string, method: string, data: unknown): boolean {
+    const session = this.sessions.get(peerId);
+    if (session === undefined) return false;
+    this.deliver(session, encodeNotification(method, data));
+    return true;
+  }
+
+  /** `notify` to many peers (a room): the data is encoded once, only `seq` differs per peer. */
+  notifyAll(peerIds: Iterable<string>, method: string, data: unknown): void {
+    let note: EncodedNotification | undefined;
+    for (const peerId of peerIds) {
+      const session = this.sessions.get(peerId);
+      if (session === undefined) continue;
+      note ??= encodeNotification(method, data);
+      this.deliver(session, note);
+    }
+  }
+
+  /** Send a request to a connected peer. Throws `UNREACHABLE` or `BAD_MESSAGE` at once. */
+  request(peerId: string, method: string, data: unknown, timeout: number): Promise<unknown> {
+    const session = this.sessions.get(peerId);
+    const link = session?.link;
+    if (link === undefined) {
+      const why = session === undefined ? 'has no session' : 'is not connected';
+      throw new SignalError('UNREACHABLE', `cannot send request "${method}": peer "${peerId}" ${why}`);
+    }
+    return this.requests.send(link, peerId, method, data, timeout);
+  }
+
+  /** Close the peer's socket with 4000 and `reason`, and end its session now. False if unknown. */
+  kick(peerId: string, reason: string): boolean {
+    const session = this.sessions.get(peerId);
+    if (session === undefined) return false;
+    if (session.link !== undefined) this.drop(session.link, CloseCode.KICKED, reason);
+    this.endSession(session);
+    return true;
+  }
+
+  /**
+   * Close every socket with 1001 and end every session. Settles once the sockets are
+   * closed; those still open after a grace period are cut off.
+   */
+  close(): Promise<void> {
+    this.running = false;
+    if (this.idleTimer !== undefined) this.env.clearInterval(this.idleTimer);
+    for (const link of this.links) this.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
+    for (const session of [...this.sessions.values()]) this.endSession(session);
+    const closing = [...this.links].map((link) => link.closed);
+    if (closing.length === 0) return Promise.resolve();
+    const grace = this.env.setTimeout(() => this.links.forEach((link) => link.terminate()), CLOSE_GRACE_MS);
+    return Promise.all(closing).then(() => this.env.clearTimeout(grace));
+  }
 
   accept(ws: WebSocket, req: IncomingMessage): void {
-    const link = new Link(ws, req, Date.now(), this.options.maxSocketBuffer, this.onSlow);
+    const link = new Link(ws, req, this.env, this.options.maxSocketBuffer, this.onSlow);
     this.links.add(link);
-    const { helloTimeout } = this.options;
-    link.helloTimer = setTimeout(() => {
+    const { helloTimeout, idleTimeout } = this.options;
+    link.awaitHello(helloTimeout, () => {
       this.drop(link, CloseCode.HELLO_TIMEOUT, `not welcomed within ${helloTimeout} ms of connecting (send hello first)`);
-    }, helloTimeout);
+    });
+    if (idleTimeout > 0 && this.idleTimer === undefined && this.running) {
+      // One timer for all sockets rather than one per socket reset on every frame.
+      const every = Math.max(10, Math.min(idleTimeout / 4, 5_000));
+      this.idleTimer = this.env.setInterval(() => this.closeIdle(this.env.now()), every);
+    }
     ws.on('message', (data, isBinary) => {
       try {
         this.receive(link, data, isBinary);
@@ -66,13 +155,13 @@ export class Hub {
   }
 
   /** Close a socket on the server's initiative; its session's bookkeeping happens now. */
-  drop(link: Link, code: number, reason: string): void {
+  private drop(link: Link, code: number, reason: string): void {
     if (link.state === 'closed') return;
     link.close(code, reason);
     this.detach(link, code, reason);
   }
 
-  endSession(session: Session): void {
+  private endSession(session: Session): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     session.cancelExpiry();
@@ -81,7 +170,7 @@ export class Hub {
   }
 
   /** Close welcomed sockets that have sent nothing for `idleTimeout`. */
-  closeIdle(now: number): void {
+  private closeIdle(now: number): void {
     const { idleTimeout } = this.options;
     for (const link of this.links) {
       if (link.state === 'open' && now - link.lastSeen >= idleTimeout) {
@@ -92,7 +181,7 @@ export class Hub {
 
   private receive(link: Link, data: RawData, isBinary: boolean): void {
     if (link.state === 'closed') return;
-    const now = Date.now();
+    const now = this.env.now();
     link.lastSeen = now;
     const { rateLimit } = this.options;
     if (rateLimit !== false && !link.hit(now, rateLimit)) {
@@ -114,9 +203,9 @@ export class Hub {
     }
     switch (frame.type) {
       case 'request':
-        return serveRequest(session, link, frame, now, this.handlers.get(frame.method), this.onHandlerFailure);
+        return serveRequest(session, link, frame, now, this.handlers.get(frame.method), this.serveContext);
       case 'response':
-        return this.settle(link, frame);
+        return this.requests.settle(link, frame);
       case 'ping':
         if (frame.ack !== undefined) session.outbox.ack(frame.ack);
         return link.send(`{"type":"pong","id":${frame.id}}`);
@@ -154,7 +243,6 @@ export class Hub {
   }
 
   private open(link: Link, hello: HelloFrame): void {
-    clearTimeout(link.helloTimer);
     const resume = hello.resume;
     const found = resume === undefined ? undefined : this.sessions.get(resume.peer);
     const resumed = found !== undefined && found.ownedBy(resume!.secret);
@@ -173,10 +261,11 @@ export class Hub {
       const wanted = resume?.peer;
       const reuse = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted);
       const keepSecret = reuse && REUSABLE_ID.test(resume!.secret); // never adopt a weak, hand-made secret
-      session = new Session(reuse ? wanted : nanoid(), keepSecret ? resume!.secret : nanoid(), this.options);
+      const { env } = this;
+      session = new Session(reuse ? wanted : env.id(), keepSecret ? resume!.secret : env.id(), this.options, env);
       this.sessions.set(session.id, session);
     }
-    link.state = 'open';
+    link.welcomed();
     link.session = session;
     session.link = link;
     const { id: peer, secret } = session;
@@ -186,28 +275,27 @@ export class Hub {
     if (link.state === 'open') this.fire('connection', { peerId: peer, resumed });
   }
 
-  /** A response to a `server.request()`. Unknown ids (already timed out) are ignored. */
-  private settle(link: Link, frame: ResponseFrame): void {
-    const pending = link.pending.get(frame.id);
-    if (pending === undefined) return;
-    link.pending.delete(frame.id);
-    clearTimeout(pending.timer);
-    if (frame.ok) return pending.resolve(frame.data);
-    const { code, message } = frame.error;
-    const text = `peer answered "${pending.method}" with ${code}: ${message}`;
-    pending.reject(new SignalError('REMOTE', text, { remoteCode: code }));
-  }
-
   /** The socket is gone: fail its server requests and start its session's expiry. */
   private detach(link: Link, code: number, reason: string): void {
     link.state = 'closed';
-    link.failPending(new SignalError('CLOSED', `the link closed (${code}) before the response`, { closeCode: code }));
+    this.requests.failLink(link, new SignalError('CLOSED', `the link closed (${code}) before the response`, { closeCode: code }));
     const session = link.session;
     if (session === undefined || session.link !== link) return;
     session.link = undefined;
     this.fire('disconnect', { peerId: session.id, code, reason });
     if (code === CLOSED_BY_CLIENT) this.endSession(session); // the server itself never closes with 1000
     else if (this.running) session.expireIn(this.options.sessionTtl, () => this.endSession(session));
+  }
+
+  private deliver(session: Session, note: EncodedNotification): void {
+    const { text, dropped, overflow } = session.outbox.push(note);
+    if (overflow !== undefined) {
+      const { maxBufferedNotifications, maxBufferedBytes } = this.options;
+      const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
+      const message = `peer "${session.id}" has over ${over}; dropped the oldest ${dropped}`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId: session.id });
+    }
+    session.link?.send(text);
   }
 
   private protocolError(link: Link, message: string): void {

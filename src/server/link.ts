@@ -1,32 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import type { SignalError } from '../errors.js';
+import type { TimerHandle } from '../env.js';
 import { utf8Length } from '../protocol/codec.js';
+import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
 import type { Session } from './session.js';
 
 /** hello: waiting for `hello`; auth: `authenticate` running; open: welcomed; closed: done. */
 export type LinkState = 'hello' | 'auth' | 'open' | 'closed';
 
-export interface PendingRequest {
-  method: string;
-  resolve(data: unknown): void;
-  reject(error: SignalError): void;
-  timer: NodeJS.Timeout;
-}
-
 /** WebSocket close reasons may not exceed 123 bytes of UTF-8; ws throws on longer ones. */
 const MAX_REASON_BYTES = 123;
 
-/** One client socket: its handshake state, rate limit and the server requests it owes. */
+/** One client socket: its handshake state, rate limit and write back-pressure. */
 export class Link {
   state: LinkState = 'hello';
   session: Session | undefined;
   /** Time of the last frame received, for the idle check. */
   lastSeen: number;
-  helloTimer: NodeJS.Timeout | undefined;
-  /** Requests the server sent on this socket; they fail when it closes. */
-  readonly pending = new Map<string, PendingRequest>();
+  private helloTimer: TimerHandle | undefined;
   /** Settles once the underlying socket has fully closed. */
   readonly closed: Promise<void>;
   private settleClosed!: () => void;
@@ -36,15 +28,26 @@ export class Link {
   constructor(
     readonly ws: WebSocket,
     readonly req: IncomingMessage,
-    now: number,
+    private readonly env: Pick<ServerEnv, 'now' | 'setTimeout' | 'clearTimeout'>,
     /** Most bytes the socket may have waiting to be written before `onSlow` replaces a send. */
     private readonly maxSocketBuffer: number,
     /** Told, instead of writing, that the client reads too slowly; it must close the link. */
     private readonly onSlow: (link: Link, buffered: number) => void,
   ) {
+    const now = env.now();
     this.lastSeen = now;
     this.windowStart = now;
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
+  }
+
+  /** Call `onTimeout` unless the link is welcomed (`welcomed()`) or closed within `ms`. */
+  awaitHello(ms: number, onTimeout: () => void): void {
+    this.helloTimer = this.env.setTimeout(onTimeout, ms);
+  }
+
+  welcomed(): void {
+    this.state = 'open';
+    this.stopHelloTimer();
   }
 
   /** Count one received frame; false once the socket exceeds its rate limit. */
@@ -72,23 +75,26 @@ export class Link {
   /** Start the close handshake; the link ignores every later frame. */
   close(code: number, reason: string): void {
     this.state = 'closed';
-    clearTimeout(this.helloTimer);
+    this.stopHelloTimer();
     this.ws.close(code, truncateReason(reason));
+  }
+
+  /** Drop the TCP connection without waiting for the close handshake. */
+  terminate(): void {
+    this.ws.terminate();
   }
 
   /** Called from the socket's 'close' event. */
   released(): void {
     this.state = 'closed';
-    clearTimeout(this.helloTimer);
+    this.stopHelloTimer();
     this.settleClosed();
   }
 
-  failPending(error: SignalError): void {
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.pending.clear();
+  private stopHelloTimer(): void {
+    if (this.helloTimer === undefined) return;
+    this.env.clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
+import { normalizeServerEnv, type ServerEnv } from './env.js';
 import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
 
 /**
@@ -126,6 +127,12 @@ export interface SignalingServerOptions {
    * @default {} (rooms on, with the defaults of RoomsOptions)
    */
   rooms?: RoomsOptions | false;
+  /**
+   * Replace parts of the runtime: the clock, timers and id generation. Mostly for tests
+   * (fake timers); parts left out are the runtime's own.
+   * @default the runtime's (Date.now, Node's timers, nanoid)
+   */
+  env?: Partial<ServerEnv>;
 }
 
 export interface NormalizedOptions {
@@ -146,6 +153,7 @@ export interface NormalizedOptions {
   rateLimit: RateLimit | false;
   authenticate: Authenticate | undefined;
   rooms: NormalizedRoomsOptions | false;
+  env: ServerEnv;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -176,6 +184,7 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     rateLimit,
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
+    env: normalizeServerEnv(options.env),
   };
 }
 

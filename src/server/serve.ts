@@ -4,8 +4,13 @@ import { codeOf, errorFrame, failureFrame, successFrame } from './responses.js';
 import type { Session } from './session.js';
 import type { RequestHandler } from './types.js';
 
-/** Told about handler throws that carry no code of their own, i.e. probable bugs. */
-export type OnHandlerFailure = (session: Session, method: string, error: unknown) => void;
+/** What serving a request needs from the Hub besides the request. */
+export interface ServeContext {
+  /** The clock, read again when an async handler settles (the dedupe window starts then). */
+  now(): number;
+  /** Told about handler throws that carry no code of their own, i.e. probable bugs. */
+  onFailure(session: Session, method: string, error: unknown): void;
+}
 
 /**
  * Answer a client request, running its handler at most once per (session, id)
@@ -18,7 +23,7 @@ export function serveRequest(
   frame: RequestFrame,
   now: number,
   handler: RequestHandler | undefined,
-  onFailure: OnHandlerFailure,
+  context: ServeContext,
 ): void {
   const { id, method } = frame;
   const seen = session.dedupe.get(id, now);
@@ -37,29 +42,29 @@ export function serveRequest(
   try {
     result = handler(frame.data, { peerId: session.id, method, id: frame.id, replay: frame.replay === true });
   } catch (error) {
-    return fail(session, id, method, error, onFailure);
+    return fail(session, id, method, error, context);
   }
   if (isThenable(result)) {
     result.then(
-      (data) => answer(session, id, successFrame(id, data)),
-      (error: unknown) => fail(session, id, method, error, onFailure),
+      (data) => answer(session, id, successFrame(id, data), context.now()),
+      (error: unknown) => fail(session, id, method, error, context),
     );
   } else {
-    answer(session, id, successFrame(id, result));
+    answer(session, id, successFrame(id, result), context.now());
   }
 }
 
-function fail(session: Session, id: string, method: string, error: unknown, onFailure: OnHandlerFailure): void {
+function fail(session: Session, id: string, method: string, error: unknown, context: ServeContext): void {
   try {
-    if (codeOf(error) === undefined) onFailure(session, method, error);
+    if (codeOf(error) === undefined) context.onFailure(session, method, error);
   } finally {
     // Whatever was thrown, the request gets its one answer and leaves the "running" state.
-    answer(session, id, failureFrame(id, error));
+    answer(session, id, failureFrame(id, error), context.now());
   }
 }
 
-function answer(session: Session, id: string, response: string): void {
-  session.dedupe.finish(id, response, Date.now());
+function answer(session: Session, id: string, response: string, now: number): void {
+  session.dedupe.finish(id, response, now);
   session.link?.send(response);
 }
 

@@ -1,18 +1,12 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer } from 'ws';
-import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { encodeFrame, MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
+import { MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
-import { encodeNotification, type EncodedNotification } from './outbox.js';
 import { ROOM_METHODS, Rooms } from './rooms.js';
-import type { Session } from './session.js';
 import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
-
-/** Sockets still open this long after `close()` sent 1001 are cut off. */
-const CLOSE_GRACE_MS = 2_000;
 
 /**
  * The resignal reference server: sessions that survive reconnects, requests that run
@@ -26,19 +20,17 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   private wss: WebSocketServer | undefined;
   /** The HTTP server this instance created (and must close), when not given one. */
   private ownHttp: HttpServer | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   /** Pending while our own HTTP server binds, so close() can wait for it. */
   private binding: Promise<void> | undefined;
-  private lastRequestId = 0;
 
   constructor(options: SignalingServerOptions = {}) {
     super();
     this.options = normalizeOptions(options);
     const { rooms } = this.options;
-    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data) => this.notifyAll(peerIds, method, data));
     this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
-    for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handlers.set(method, handler);
+    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data) => this.hub.notifyAll(peerIds, method, data));
+    for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handle(method, handler);
   }
 
   /** The bound port. Throws until the server listens. */
@@ -55,7 +47,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     if (this.state === 'closing') throw new Error('SignalingServer: listen() after close()');
     if (this.state === 'listening') return;
     this.state = 'listening';
-    const { server, port, host, path, maxPayload, idleTimeout } = this.options;
+    const { server, port, host, path, maxPayload } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
     const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate: false });
     this.wss = wss;
@@ -66,11 +58,6 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     // ws re-emits the HTTP server's errors; until it listens, they reject listen() instead.
     let listening = this.ownHttp === undefined;
     wss.on('error', (error) => listening && this.report(error));
-    if (idleTimeout > 0) {
-      // One timer for all sockets rather than one per socket reset on every frame.
-      const every = Math.max(10, Math.min(idleTimeout / 4, 5_000));
-      this.idleTimer = setInterval(() => this.hub.closeIdle(Date.now()), every).unref();
-    }
     const own = this.ownHttp;
     if (own === undefined) return;
     this.binding = new Promise<void>((resolve, reject) => {
@@ -85,7 +72,6 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
       listening = true;
     } catch (error) {
       // Back to new, so listen() can be retried (e.g. once the port is free).
-      clearInterval(this.idleTimer);
       wss.close();
       this.wss = this.ownHttp = undefined;
       this.state = 'new';
@@ -95,15 +81,10 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
 
   /** Register the handler of a request method. Returns a function that removes it. */
   handle(method: string, handler: RequestHandler): () => void {
-    const { handlers } = this.hub;
     if (this.rooms !== undefined && ROOM_METHODS.includes(method)) {
       throw new Error(`SignalingServer: "${method}" is a built-in rooms method; pick another name, or turn rooms off with \`rooms: false\``);
     }
-    if (handlers.has(method)) throw new Error(`SignalingServer: method "${method}" already has a handler`);
-    handlers.set(method, handler);
-    return () => {
-      if (handlers.get(method) === handler) handlers.delete(method);
-    };
+    return this.hub.handle(method, handler);
   }
 
   /**
@@ -113,32 +94,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
    */
   notify(peerId: string, method: string, data?: unknown): boolean {
     checkMethod(method);
-    const session = this.hub.sessions.get(peerId);
-    if (session === undefined) return false;
-    this.deliver(session, encodeNotification(method, data));
-    return true;
-  }
-
-  /** `notify` to many peers (a room): the data is encoded once, only `seq` differs per peer. */
-  private notifyAll(peerIds: Iterable<string>, method: string, data: unknown): void {
-    let note: EncodedNotification | undefined;
-    for (const peerId of peerIds) {
-      const session = this.hub.sessions.get(peerId);
-      if (session === undefined) continue;
-      note ??= encodeNotification(method, data);
-      this.deliver(session, note);
-    }
-  }
-
-  private deliver(session: Session, note: EncodedNotification): void {
-    const { text, dropped, overflow } = session.outbox.push(note);
-    if (overflow !== undefined) {
-      const { maxBufferedNotifications, maxBufferedBytes } = this.options;
-      const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
-      const message = `peer "${session.id}" has over ${over}; dropped the oldest ${dropped}`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId: session.id });
-    }
-    session.link?.send(text);
+    return this.hub.notify(peerId, method, data);
   }
 
   /**
@@ -151,21 +107,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     try {
       checkMethod(method);
       const timeout = options.timeout === undefined ? this.options.requestTimeout : requestTimeout(options.timeout);
-      const link = this.hub.sessions.get(peerId)?.link;
-      if (link === undefined) {
-        const why = this.hub.sessions.has(peerId) ? 'is not connected' : 'has no session';
-        throw new SignalError('UNREACHABLE', `cannot send request "${method}": peer "${peerId}" ${why}`);
-      }
-      const id = `s${++this.lastRequestId}`;
-      const text = encodeFrame({ type: 'request', id, method, data });
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          link.pending.delete(id);
-          reject(new SignalError('TIMEOUT', `request "${method}" to peer "${peerId}" got no response in ${timeout} ms`));
-        }, timeout);
-        link.pending.set(id, { method, resolve, reject, timer });
-        link.send(text);
-      });
+      return this.hub.request(peerId, method, data, timeout);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -173,16 +115,12 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
 
   /** Close the peer's socket with 4000 and `reason`, and delete its session now. False if unknown. */
   kick(peerId: string, reason = 'kicked by the server'): boolean {
-    const session = this.hub.sessions.get(peerId);
-    if (session === undefined) return false;
-    if (session.link !== undefined) this.hub.drop(session.link, CloseCode.KICKED, reason);
-    this.hub.endSession(session);
-    return true;
+    return this.hub.kick(peerId, reason);
   }
 
   /** Ids of the sessions held: connected, or disconnected and still resumable. */
   peers(): string[] {
-    return [...this.hub.sessions.keys()];
+    return this.hub.peerIds();
   }
 
   /** Close every socket with 1001, end every session, stop listening. Idempotent. */
@@ -193,19 +131,10 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
 
   private async shutdown(): Promise<void> {
     this.state = 'closing';
-    const { hub } = this;
-    hub.running = false;
-    clearInterval(this.idleTimer);
     this.rooms?.clear(); // sessions end below; nobody is left to tell
-    for (const link of hub.links) hub.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
-    for (const session of [...hub.sessions.values()]) hub.endSession(session);
+    const sockets = this.hub.close();
     this.wss?.close();
-    const closing = [...hub.links].map((link) => link.closed);
-    if (closing.length > 0) {
-      const grace = setTimeout(() => hub.links.forEach((link) => link.ws.terminate()), CLOSE_GRACE_MS);
-      await Promise.all(closing);
-      clearTimeout(grace);
-    }
+    await sockets;
     await this.binding?.catch(() => {}); // a close() racing listen() must not leave a bound port
     const own = this.ownHttp;
     if (own?.listening) await new Promise((resolve) => own.close(resolve));

@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { TimerHandle } from '../env.js';
 import { DedupeCache } from './dedupe.js';
+import type { ServerEnv } from './env.js';
 import type { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { Outbox } from './outbox.js';
@@ -13,12 +15,13 @@ export class Session {
   readonly outbox: Outbox;
   /** The welcomed socket currently holding the session, if any. */
   link: Link | undefined;
-  private expiry: NodeJS.Timeout | undefined;
+  private expiry: TimerHandle | undefined;
 
   constructor(
     readonly id: string,
     readonly secret: string,
     options: Pick<NormalizedOptions, 'dedupeWindow' | 'dedupeLimit' | 'maxBufferedNotifications' | 'maxBufferedBytes'>,
+    private readonly timers: Pick<ServerEnv, 'setTimeout' | 'clearTimeout'>,
   ) {
     this.dedupe = new DedupeCache(options.dedupeWindow, options.dedupeLimit);
     this.outbox = new Outbox(options.maxBufferedNotifications, options.maxBufferedBytes);
@@ -34,11 +37,11 @@ export class Session {
   /** Call `onExpire` after `ms` unless a resume cancels it first. */
   expireIn(ms: number, onExpire: () => void): void {
     this.cancelExpiry();
-    this.expiry = setTimeout(onExpire, ms);
+    this.expiry = this.timers.setTimeout(onExpire, ms);
   }
 
   cancelExpiry(): void {
-    if (this.expiry !== undefined) clearTimeout(this.expiry);
+    if (this.expiry !== undefined) this.timers.clearTimeout(this.expiry);
     this.expiry = undefined;
   }
 }
