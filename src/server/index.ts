@@ -14,4 +14,4 @@ export type {
   WarningCode,
   WarningEvent,
 } from './types.js';
-export type { PeerLeftReason, RoomMember, RoomsOptions } from './rooms.js';
+export type { PeerLeftReason, RoomMember, RoomsOptions } from './room-directory.js';

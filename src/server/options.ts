@@ -2,7 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
 import { normalizeServerEnv, type ServerEnv } from './env.js';
-import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
+import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './room-directory.js';
 
 /**
  * Decides whether a `hello` may open a session. Return `true` to accept. Return `false`,

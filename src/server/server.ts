@@ -5,7 +5,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
-import { ROOM_METHODS, Rooms } from './rooms.js';
+import { ROOM_METHODS, RoomDirectory } from './room-directory.js';
 import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
 
 /**
@@ -15,7 +15,7 @@ import type { RequestHandler, RequestOptions, SignalingServerEvents } from './ty
 export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   private readonly options: NormalizedOptions;
   private readonly hub: Hub;
-  private readonly rooms: Rooms | undefined;
+  private readonly rooms: RoomDirectory | undefined;
   private state: 'new' | 'listening' | 'closing' = 'new';
   private wss: WebSocketServer | undefined;
   /** The HTTP server this instance created (and must close), when not given one. */
@@ -29,7 +29,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     this.options = normalizeOptions(options);
     const { rooms } = this.options;
     this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
-    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data) => this.hub.notifyAll(peerIds, method, data));
+    this.rooms = rooms === false ? undefined : new RoomDirectory(rooms, (peerIds, method, data) => this.hub.notifyAll(peerIds, method, data));
     for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handle(method, handler);
   }
 

@@ -88,11 +88,11 @@ class RoomError extends Error {
 type Notify = (peerIds: Iterable<string>, method: string, data: unknown) => void;
 
 /**
- * Rooms and their members. Requests come in through `handlers` (so they run once per
+ * The server's rooms and their members. Requests come in through `handlers` (so they run once per
  * request id, like any handler); everything others must learn goes out through `notify`,
  * the server's seq'd notification outbox, so a disconnected member gets it after its resume.
  */
-export class Rooms {
+export class RoomDirectory {
   /** Room name → its members, in join order. Empty rooms are deleted. */
   private readonly rooms = new Map<string, Map<string, RoomMember>>();
   /** Peer id → names of the rooms it is in. */
