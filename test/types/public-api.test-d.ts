@@ -24,7 +24,7 @@ import {
   type TokenSource,
   type WebSocketCtor,
 } from '../../src/index.js';
-import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
+import { SignalingServer, type ServerEnv, type SignalingServerOptions } from '../../src/server/index.js';
 
 declare const peer: Peer;
 
@@ -152,5 +152,7 @@ describe('server (resignal/server)', () => {
     expectTypeOf(server.port).toEqualTypeOf<number>();
     expectTypeOf<SignalingServerOptions['port']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<SignalingServerOptions['maxPayload']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<SignalingServerOptions['env']>().toEqualTypeOf<Partial<ServerEnv> | undefined>();
+    expectTypeOf<ServerEnv['now']>().toEqualTypeOf<() => number>();
   });
 });
