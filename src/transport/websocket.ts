@@ -1,9 +1,13 @@
 import type { WebSocketCtor, WebSocketLike } from '../env.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
 
-/** A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). */
-export function webSocketTransport(WebSocket: WebSocketCtor): TransportFactory {
-  return (url, handlers) => new WebSocketTransport(new WebSocket(url), handlers);
+/**
+ * A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). `maxPayload`
+ * caps inbound frames where the implementation supports it (`ws`; browsers have no such limit).
+ */
+export function webSocketTransport(WebSocket: WebSocketCtor, maxPayload?: number): TransportFactory {
+  const options = maxPayload === undefined ? undefined : { maxPayload };
+  return (url, handlers) => new WebSocketTransport(options ? new WebSocket(url, [], options) : new WebSocket(url), handlers);
 }
 
 class WebSocketTransport implements Transport {
