@@ -32,11 +32,17 @@ class WebSocketTransport implements Transport {
       };
     }
     // An error is always followed by close; close alone carries the code the Peer acts on.
-    socket.onerror = () => {};
+    // `ws` reports a frame over its maxPayload as an error, then a close without a code (1006):
+    // name the real cause instead.
+    let tooLarge = false;
+    socket.onerror = (event) => {
+      tooLarge ||= (event as { error?: { code?: unknown } } | null)?.error?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+    };
     socket.onclose = (event) => {
       if (this.#done) return;
       this.#done = true;
-      handlers.onClose(event.code, event.reason);
+      if (tooLarge) handlers.onClose(1009, 'a frame from the server was larger than maxInboundBytes');
+      else handlers.onClose(event.code, event.reason);
     };
   }
 
