@@ -240,7 +240,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       case 'response':
         this.#buffer.settle(frame.id, frame.ok ? { ok: true, data: frame.data } : { ok: false, error: new SignalError('REMOTE', `server answered "${frame.error.code}": ${frame.error.message}`, { remoteCode: frame.error.code }) });
         return;
-      case 'notification':
+      case 'notification': {
         // Resent notifications after a resume carry seqs we may have seen: deliver each once.
         const lost = this.#session.accept(this.#currentUrl!, frame.seq);
         if (lost < 0) return;
@@ -248,6 +248,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         if (lost > 0 && !this.#reportLost({ count: lost })) return;
         if (this.#roomRegistry.route(frame.method, frame.data, (data as string).length)) return;
         return this.#emitSafe('notification', { method: frame.method, data: frame.data });
+      }
       case 'request':
         return void this.#answer(frame, this.#generation);
       case 'pong':
