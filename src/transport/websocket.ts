@@ -32,17 +32,17 @@ class WebSocketTransport implements Transport {
       };
     }
     // An error is always followed by close; close alone carries the code the Peer acts on.
-    // `ws` reports a frame over its maxPayload as an error, then a close without a code (1006):
-    // name the real cause instead.
-    let tooLarge = false;
+    // Except a frame over `ws`'s maxPayload: it stops reading and waits for the server's close
+    // (which a hostile server may never send), then reports 1006. Report 1009 now instead.
     socket.onerror = (event) => {
-      tooLarge ||= (event as { error?: { code?: unknown } } | null)?.error?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      if (this.#done || (event as { error?: { code?: unknown } } | null)?.error?.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+      this.#done = true;
+      handlers.onClose(1009, 'a frame from the server was larger than maxInboundBytes');
     };
     socket.onclose = (event) => {
       if (this.#done) return;
       this.#done = true;
-      if (tooLarge) handlers.onClose(1009, 'a frame from the server was larger than maxInboundBytes');
-      else handlers.onClose(event.code, event.reason);
+      handlers.onClose(event.code, event.reason);
     };
   }
 
