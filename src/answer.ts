@@ -1,4 +1,5 @@
 import type { RequestFrame } from './protocol/frames.js';
+import { codeOf, messageOf } from './protocol/thrown.js';
 
 export type RequestHandler<Context> = (data: unknown, context: Context) => unknown;
 
@@ -18,7 +19,7 @@ export async function answerRequest<Context>(
   try {
     return { ok: true, data: await handler(frame.data, context) };
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    return { ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
+    // Whatever was thrown (even a value that throws when read) becomes one error response.
+    return { ok: false, error: { code: codeOf(error) ?? 'INTERNAL', message: messageOf(error) } };
   }
 }

@@ -71,6 +71,17 @@ export class ReconnectSchedule {
     return { attempt: this.#attempts, url: this.#urls[this.#urlIndex]!, delay, exhausted };
   }
 
+  /**
+   * The open link must be replaced at once on the same url (its token expired; the session is
+   * still there). Only from a stable link: a server that keeps closing a fresh link gets the
+   * usual backoff, so a token that is already expired cannot make a tight loop.
+   */
+  again(): AttemptPlan | null {
+    if (this.#attempts > 0) return this.next(true);
+    this.#attempts = 1;
+    return { attempt: 1, url: this.#urls[this.#urlIndex]!, delay: 0, exhausted: false };
+  }
+
   /** Attempts counted towards `maxAttempts` so far. */
   get attemptCount(): number {
     return this.#attempts;

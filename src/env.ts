@@ -19,7 +19,11 @@ export interface WebSocketLike {
   off?: (event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void) => unknown;
 }
 
-export type WebSocketCtor = new (url: string) => WebSocketLike;
+/**
+ * Called as `new WebSocket(url, [], { maxPayload })`: browsers ignore the third argument, `ws`
+ * uses it to refuse oversized inbound frames.
+ */
+export type WebSocketCtor = new (url: string, protocols?: string[], options?: { maxPayload?: number }) => WebSocketLike;
 
 /** Something that fires `online`/`offline` (a browser `window`, or your own EventTarget in Node / React Native). */
 export interface NetworkEvents {

@@ -15,7 +15,9 @@ export type RetryReason =
   /** The open link went silent for `heartbeat.maxMissed` intervals. */
   | 'dead'
   /** `reconnectNow()` was called. */
-  | 'manual';
+  | 'manual'
+  /** The server closed the link with 4505: its token expired. The next attempt (at once) fetches a new one. */
+  | 'token-expired';
 
 export interface StateEvent {
   from: PeerState;
@@ -45,6 +47,15 @@ export interface ExhaustedEvent {
   attempts: number;
   urls: readonly string[];
 }
+export interface NotificationsLostEvent {
+  /** Notifications the server sent that never arrived (its resend buffer overflowed while the link was down). */
+  count: number;
+  /**
+   * How many of them were room notifications, by room name, when the server said so. Absent
+   * when unknown (a jump in `seq`, or an older server): then every room gets `count`.
+   */
+  rooms?: Readonly<Record<string, number>>;
+}
 export interface NotificationEvent {
   method: string;
   data: unknown;
@@ -58,6 +69,8 @@ export interface PeerEvents {
   reconnecting: (event: ReconnectingEvent) => void;
   exhausted: (event: ExhaustedEvent) => void;
   notification: (event: NotificationEvent) => void;
+  /** Notifications were lost; each affected Room also emits `notifications-lost`. */
+  'notifications-lost': (event: NotificationsLostEvent) => void;
   error: (error: SignalError) => void;
 }
 

@@ -1,3 +1,4 @@
+import type { AckOptions } from './acks.js';
 import { defaultEnv, type Env, type WebSocketCtor } from './env.js';
 import { MAX_TIMER_DELAY } from './protocol/codec.js';
 
@@ -40,7 +41,19 @@ export interface PeerOptions {
   sendBuffer?: SendBufferOptions;
   /** Largest encoded outbound message (bytes); bigger ones reject with `TOO_LARGE`. @default 65536 */
   maxMessageBytes?: number;
-  /** Sent in `hello`; a function is called again before every attempt (so it can refresh). @default undefined */
+  /**
+   * Largest frame (bytes) accepted from the server, in Node (`ws`); a bigger one closes the link
+   * with 1009 and the Peer reconnects. Browsers have no such setting and ignore it. Keep it above
+   * the server's `maxPayload` (64 KiB in the reference server). @default 4194304 (4 MiB)
+   */
+  maxInboundBytes?: number;
+  /** When to acknowledge notifications between pings (see AckOptions). @default { every: 64, delay: 250 } */
+  acks?: AckOptions;
+  /**
+   * Sent in `hello`; a function is called again before every attempt (so it can refresh). When
+   * the server closes with 4505 (token expired), the Peer calls it and resumes the session at once.
+   * @default undefined
+   */
   token?: TokenSource;
   /** WebSocket implementation. @default the browser's WebSocket, or `ws` in Node (via isomorphic-ws) */
   WebSocket?: WebSocketCtor;
@@ -56,6 +69,8 @@ export interface NormalizedOptions {
   requestTimeout: number;
   sendBuffer: Required<SendBufferOptions>;
   maxMessageBytes: number;
+  maxInboundBytes: number;
+  acks: Required<AckOptions>;
   token: TokenSource | undefined;
   env: Env;
 }
@@ -93,6 +108,11 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
       maxBytes: positive('sendBuffer.maxBytes', options.sendBuffer?.maxBytes ?? 1_048_576),
     },
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes ?? 65536),
+    maxInboundBytes: positive('maxInboundBytes', options.maxInboundBytes ?? 4 * 1024 * 1024),
+    acks: {
+      every: positive('acks.every', options.acks?.every ?? 64),
+      delay: delay('acks.delay', options.acks?.delay ?? 250),
+    },
     token,
     env,
   };

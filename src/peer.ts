@@ -3,11 +3,13 @@ import { nanoid } from 'nanoid';
 import { ReconnectSchedule, type AttemptPlan } from './backoff.js';
 import type { TimerHandle } from './env.js';
 import { SignalError } from './errors.js';
-import type { PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
+import type { NotificationsLostEvent, PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
 import { Liveness } from './liveness.js';
 import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './options.js';
-import { isTerminalCloseCode } from './protocol/close-codes.js';
+import { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
+import { AckSchedule } from './acks.js';
 import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
+import { messageOf } from './protocol/thrown.js';
 import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
 import { ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
@@ -44,6 +46,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly #schedule: ReconnectSchedule;
   readonly #buffer: SendBuffer;
   readonly #liveness: Liveness;
+  readonly #acks: AckSchedule;
   readonly #network: NetworkWatch;
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #roomRegistry: Rooms;
@@ -71,12 +74,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     super();
     this.#options = normalizeOptions(options);
     const { env } = this.#options;
-    this.#openTransport = webSocketTransport(env.WebSocket);
+    this.#openTransport = webSocketTransport(env.WebSocket, this.#options.maxInboundBytes);
+    this.#acks = new AckSchedule(env, this.#options.acks, () => this.#transport?.send(encodeFrame({ type: 'ack', seq: this.#session.ack(this.#currentUrl!) })));
     this.#schedule = new ReconnectSchedule(this.#options.urls, this.#options.backoff, env.random);
     this.#buffer = new SendBuffer(this.#options.sendBuffer, env);
     this.#liveness = new Liveness(env, this.#options.heartbeat, {
       sendPing: (id) => {
         const ack = this.#session.ack(this.#currentUrl!);
+        this.#acks.sent();
         this.#transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
       },
       onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
@@ -205,7 +210,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         token = typeof source === 'function' ? await source() : source;
       } catch (cause) {
         if (generation !== this.#generation) return;
-        this.#emitSafe('error', new SignalError('UNREACHABLE', `the token function failed (${String(cause)}); retrying with backoff`, { cause }));
+        this.#emitSafe('error', new SignalError('UNREACHABLE', `the token function failed (${messageOf(cause)}); retrying with backoff`, { cause }));
         return this.#attemptFailed(generation, 'token-failed');
       }
       if (generation !== this.#generation) return;
@@ -218,7 +223,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       });
     } catch (cause) {
       // e.g. a malformed URL: the WebSocket constructor throws synchronously.
-      this.#emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${String(cause)}`, { cause }));
+      this.#emitSafe('error', new SignalError('UNREACHABLE', `could not open ${plan.url}: ${messageOf(cause)}`, { cause }));
       this.#attemptFailed(generation, 'connect-failed');
     }
   }
@@ -235,11 +240,15 @@ export class Peer extends EventEmitter<PeerEvents> {
       case 'response':
         this.#buffer.settle(frame.id, frame.ok ? { ok: true, data: frame.data } : { ok: false, error: new SignalError('REMOTE', `server answered "${frame.error.code}": ${frame.error.message}`, { remoteCode: frame.error.code }) });
         return;
-      case 'notification':
+      case 'notification': {
         // Resent notifications after a resume carry seqs we may have seen: deliver each once.
-        if (!this.#session.accept(this.#currentUrl!, frame.seq)) return;
-        if (this.#roomRegistry.route(frame.method, frame.data)) return;
+        const lost = this.#session.accept(this.#currentUrl!, frame.seq);
+        if (lost < 0) return;
+        if (frame.seq !== undefined) this.#acks.received();
+        if (lost > 0 && !this.#reportLost({ count: lost })) return;
+        if (this.#roomRegistry.route(frame.method, frame.data, (data as string).length)) return;
         return this.#emitSafe('notification', { method: frame.method, data: frame.data });
+      }
       case 'request':
         return void this.#answer(frame, this.#generation);
       case 'pong':
@@ -265,6 +274,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#buffer.attach((text) => transport.send(text));
     this.#roomRegistry.opened(welcome.resumed);
     this.#emitSafe('open', { url: this.#currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
+    const lost = welcome.lost;
+    if (lost && lost.count > 0 && generation === this.#generation) this.#reportLost(lost.rooms ? { count: lost.count, rooms: lost.rooms } : { count: lost.count });
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
@@ -290,7 +301,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.#shutdown(error, code, reason);
       return this.#emitSafe('error', error);
     }
-    if (this.#currentState === 'open') this.#linkLost(code, reason, 'closed');
+    if (this.#currentState === 'open') this.#linkLost(code, reason, code === CloseCode.TOKEN_EXPIRED ? 'token-expired' : 'closed');
     else this.#attemptFailed(this.#generation, 'connect-failed');
   }
 
@@ -315,7 +326,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   #retry(dropped: boolean, why: RetryReason): void {
-    const plan = this.#schedule.next(dropped);
+    // An expired token: the session waits on the server, so come back for it at once.
+    const plan = why === 'token-expired' ? this.#schedule.again() : this.#schedule.next(dropped);
     if (!plan) {
       const error = new SignalError('UNREACHABLE', `gave up after ${this.#schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.#options.urls.join(', ')}; check the server and network, then create a new Peer`);
       this.#shutdown(error, 1006, 'unreachable');
@@ -345,6 +357,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#connectTimer = this.#clear(this.#connectTimer);
     this.#stableTimer = this.#clear(this.#stableTimer);
     this.#liveness.stop();
+    this.#acks.stop();
     this.#buffer.detach();
     this.#transport?.terminate();
     this.#transport = undefined;
@@ -358,6 +371,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#connectTimer = this.#clear(this.#connectTimer);
     this.#stableTimer = this.#clear(this.#stableTimer);
     this.#liveness.stop();
+    this.#acks.stop();
     this.#network.stop();
     this.#transport?.close(1000, 'closed by client');
     this.#transport = undefined;
@@ -366,6 +380,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#setState('closed');
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     if (started) this.#emitSafe('close', { code, reason, willReconnect: false });
+  }
+
+  /** Tell the app (and the rooms) that notifications never arrived. False once a listener replaced or closed the link. */
+  #reportLost(event: NotificationsLostEvent): boolean {
+    const generation = this.#generation;
+    this.#emitSafe('notifications-lost', event);
+    if (generation === this.#generation) this.#roomRegistry.lost(event.count, event.rooms);
+    return generation === this.#generation;
   }
 
   #closedError(what: string): SignalError {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { isSignalError, SignalError } from './errors.js';
+import { messageOf } from './protocol/thrown.js';
 
 /** Another peer in a room. */
 export interface RoomMember {
@@ -31,6 +32,14 @@ export interface RoomBroadcastEvent {
   from: string;
   data: unknown;
 }
+export interface RoomNotificationsLostEvent {
+  /**
+   * How many of this room's notifications (signals, broadcasts, joins, leaves) never arrived.
+   * When the server could not say which rooms they were for, every room gets the total: an
+   * upper bound. Either way `peers` may be stale and a call's signals may be missing.
+   */
+  count: number;
+}
 export interface RejoinedEvent {
   /** The room's members after the rejoin (the same map as `room.peers`). */
   peers: ReadonlyMap<string, RoomMember>;
@@ -44,6 +53,8 @@ export interface RoomEvents {
   broadcast: (event: RoomBroadcastEvent) => void;
   /** The server had lost this client's session (restart, failover, expiry) and the room was joined again. */
   rejoined: (event: RejoinedEvent) => void;
+  /** Notifications for this room were lost: resync what depends on them (`negotiate()` does). */
+  'notifications-lost': (event: RoomNotificationsLostEvent) => void;
   /** A rejoin failed. With `TIMEOUT` the room keeps trying; with any other code it is left. */
   error: (error: SignalError) => void;
 }
@@ -68,12 +79,24 @@ export interface RoomHost {
 export interface RoomControl {
   /** Send the first `join`; settles once the server answered. */
   join(): Promise<void>;
-  receive(notice: RoomNotice): void;
+  /** `size`: the frame's text length, for the bound on held notifications. */
+  receive(notice: RoomNotice, size: number): void;
   /** The server lost the session: join again with the same meta. */
   rejoin(): void;
   /** The Peer closed: the room is over, without a `leave`. */
   end(error: SignalError): void;
+  /** `count` of this room's notifications were lost on the way. */
+  lost(count: number): void;
 }
+
+/**
+ * Bounds on the room notifications held while the room's `join` (or rejoin) is pending. A
+ * server sends at most its resend buffer before the answer (the reference server: 1,000
+ * notifications, 1 MiB); past these bounds a hostile or broken server would only grow memory,
+ * so further ones are dropped and reported as `notifications-lost` once the room is joined.
+ * `chars` counts the frames' text length.
+ */
+export const HELD_LIMIT = { notifications: 2000, chars: 4 * 1024 * 1024 } as const;
 
 interface Outgoing {
   /** Call order, so sends held across a rejoin go out in the order they were made. */
@@ -102,6 +125,9 @@ export class Room extends EventEmitter<RoomEvents> {
   #state: RoomState = 'joining';
   /** Notifications that arrived before the server's member list could be applied. */
   #held: RoomNotice[] = [];
+  #heldChars = 0;
+  /** Held notifications dropped past HELD_LIMIT, reported once they can be heard. */
+  #heldDropped = 0;
   /** Set while held notifications wait for the app to get the room and add its listeners. */
   #flushing = false;
   /** Sends waiting for a rejoin to finish. */
@@ -118,9 +144,10 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#host = host;
     attach({
       join: () => this.#join(),
-      receive: (notice) => this.#receive(notice),
+      receive: (notice, size) => this.#receive(notice, size),
       rejoin: () => this.#rejoin(),
       end: (error) => this.#end(error),
+      lost: (count) => this.#lost(count),
     });
   }
 
@@ -185,7 +212,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.#state !== 'joining') return; // the Peer closed meanwhile
     this.#state = 'joined';
     for (const member of members) this.#members.set(member.id, member);
-    if (this.#held.length === 0) return;
+    if (this.#held.length === 0 && this.#heldDropped === 0) return;
     // Events that came before the join's answer (a resumed link delivers buffered notifications
     // before replayed responses): deliver them once the app has the room and its listeners.
     this.#flushing = true;
@@ -199,6 +226,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.#state === 'left') return;
     this.#epoch++;
     this.#held = []; // from the lost session; the new member list supersedes them
+    this.#heldChars = 0;
+    this.#heldDropped = 0;
     this.#flushing = false;
     // A join still in flight is replayed to the new session: no second one.
     if (this.#state === 'joining' || this.#joinInFlight) return;
@@ -235,7 +264,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** TIMEOUT: the sends held so far fail, and the room tries again. Anything else: the room is left. */
   #rejoinFailed(error: unknown): void {
     if (this.#state !== 'rejoining') return;
-    const failure = isSignalError(error) ? error : new SignalError('BAD_MESSAGE', String(error), { cause: error });
+    const failure = isSignalError(error) ? error : new SignalError('BAD_MESSAGE', messageOf(error), { cause: error });
     if (failure.code === 'CLOSED' || failure.code === 'KICKED') return this.#end(failure); // the Peer is closing
     const retry = failure.code === 'TIMEOUT';
     if (retry) for (const out of this.#waiting.splice(0)) out.reject(failure);
@@ -257,13 +286,29 @@ export class Room extends EventEmitter<RoomEvents> {
     }
   }
 
-  #receive(notice: RoomNotice): void {
+  #receive(notice: RoomNotice, size: number): void {
     if (this.#state === 'left') return;
-    if (this.#state !== 'joined' || this.#flushing) this.#held.push(notice);
-    else this.#apply(notice);
+    if (this.#state === 'joined' && !this.#flushing) return this.#apply(notice);
+    if (this.#held.length >= HELD_LIMIT.notifications || this.#heldChars >= HELD_LIMIT.chars) {
+      this.#heldDropped++;
+      return;
+    }
+    this.#held.push(notice);
+    this.#heldChars += size;
+  }
+
+  #lost(count: number): void {
+    if (this.#state === 'left') return;
+    // Before the app has the room (join pending) nobody listens yet: report it with the held ones.
+    if (this.#state === 'joining' || this.#flushing) this.#heldDropped += count;
+    else this.#emitSafe('notifications-lost', { count });
   }
 
   #applyHeld(): void {
+    const dropped = this.#heldDropped;
+    this.#heldDropped = 0;
+    this.#heldChars = 0;
+    if (dropped > 0 && !this.#emitSafe('notifications-lost', { count: dropped })) return;
     for (const notice of this.#held.splice(0)) {
       if (this.#state !== 'joined') return;
       this.#apply(notice);
@@ -291,6 +336,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.#state === 'left') return;
     this.#state = 'left';
     this.#held = [];
+    this.#heldChars = 0;
+    this.#heldDropped = 0;
     for (const out of this.#waiting.splice(0)) out.reject(error);
     this.#host.forget(this);
   }

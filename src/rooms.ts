@@ -69,16 +69,16 @@ export class Rooms {
   }
 
   /** A room notification goes to its room, never to `peer.on('notification')`. False for anything else. */
-  route(method: string, data: unknown): boolean {
+  route(method: string, data: unknown, size: number): boolean {
     if (!Object.hasOwn(notices, method)) return false;
     const parsed = notices[method as keyof typeof notices].safeParse(data);
     if (!parsed.success) return false; // not shaped like ours: an app notification of the same name
     const notice = parsed.data;
     const entry = this.#entries.get(notice.room);
     if (entry === undefined) return true; // a late one for a room already left
-    if ('peer' in notice) entry.control.receive({ method: 'peer-joined', peer: member(notice.peer) });
-    else if ('peerId' in notice) entry.control.receive({ method: 'peer-left', peerId: notice.peerId, reason: notice.reason === 'leave' ? 'leave' : 'session-end' });
-    else entry.control.receive({ method: method as 'signal' | 'broadcast', from: notice.from, data: notice.data });
+    if ('peer' in notice) entry.control.receive({ method: 'peer-joined', peer: member(notice.peer) }, size);
+    else if ('peerId' in notice) entry.control.receive({ method: 'peer-left', peerId: notice.peerId, reason: notice.reason === 'leave' ? 'leave' : 'session-end' }, size);
+    else entry.control.receive({ method: method as 'signal' | 'broadcast', from: notice.from, data: notice.data }, size);
     return true;
   }
 
@@ -86,6 +86,17 @@ export class Rooms {
   opened(resumed: boolean): void {
     if (resumed) return;
     for (const { control } of [...this.#entries.values()]) control.rejoin();
+  }
+
+  /**
+   * Notifications were lost. With `byRoom` (the server's `welcome.lost.rooms`) each room named
+   * there hears its own count; without it nobody knows which rooms, so each hears `count`.
+   */
+  lost(count: number, byRoom: Readonly<Record<string, number>> | undefined): void {
+    for (const [name, { control }] of [...this.#entries]) {
+      const n = byRoom === undefined ? count : Object.hasOwn(byRoom, name) ? byRoom[name]! : 0;
+      if (n > 0) control.lost(n);
+    }
   }
 
   /** The Peer closed for good. */

@@ -9,6 +9,8 @@ export class ClientSession {
   #peerId: string | undefined;
   #secret: string | undefined;
   readonly #seqByUrl = new Map<string, number>();
+  /** Notifications this link's `welcome.lost` already reported: seq jumps up to this many are not counted again. */
+  #excused = 0;
 
   get id(): string | undefined {
     return this.#peerId;
@@ -34,13 +36,25 @@ export class ClientSession {
     if (!welcome.resumed || welcome.peer !== this.#peerId) this.#seqByUrl.set(url, 0);
     this.#peerId = welcome.peer;
     this.#secret = welcome.secret;
+    this.#excused = welcome.lost?.count ?? 0;
   }
 
-  /** False for a notification seen before (resent after a resume): deliver each once. */
-  accept(url: string, seq: number | undefined): boolean {
-    if (seq === undefined) return true;
-    if (seq <= this.ack(url)) return false;
+  /**
+   * -1 for a notification seen before (resent after a resume): deliver each once. Otherwise
+   * how many notifications went missing just before this one (a jump in seq), not counting
+   * those the `welcome` of this link already reported as lost: usually 0.
+   */
+  accept(url: string, seq: number | undefined): number {
+    if (seq === undefined) return 0;
+    const last = this.ack(url);
+    if (seq <= last) return -1;
     this.#seqByUrl.set(url, seq);
-    return true;
+    let missing = seq - last - 1;
+    if (missing > 0 && this.#excused > 0) {
+      const excused = Math.min(missing, this.#excused);
+      this.#excused -= excused;
+      missing -= excused;
+    }
+    return missing;
   }
 }

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import { SignalError } from '../errors.js';
+import { messageOf } from './thrown.js';
 
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: SignalError };
 
@@ -32,7 +33,7 @@ export function encodeFrame(frame: object): string {
   try {
     text = JSON.stringify(frame);
   } catch (cause) {
-    throw new SignalError('BAD_MESSAGE', `data cannot be encoded as JSON (${String(cause)}); send plain objects, arrays, strings, numbers, booleans or null`, { cause });
+    throw new SignalError('BAD_MESSAGE', `data cannot be encoded as JSON (${messageOf(cause)}); send plain objects, arrays, strings, numbers, booleans or null`, { cause });
   }
   return text;
 }

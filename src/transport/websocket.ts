@@ -1,9 +1,13 @@
 import type { WebSocketCtor, WebSocketLike } from '../env.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
 
-/** A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). */
-export function webSocketTransport(WebSocket: WebSocketCtor): TransportFactory {
-  return (url, handlers) => new WebSocketTransport(new WebSocket(url), handlers);
+/**
+ * A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). `maxPayload`
+ * caps inbound frames where the implementation supports it (`ws`; browsers have no such limit).
+ */
+export function webSocketTransport(WebSocket: WebSocketCtor, maxPayload?: number): TransportFactory {
+  const options = maxPayload === undefined ? undefined : { maxPayload };
+  return (url, handlers) => new WebSocketTransport(options ? new WebSocket(url, [], options) : new WebSocket(url), handlers);
 }
 
 class WebSocketTransport implements Transport {
@@ -28,7 +32,13 @@ class WebSocketTransport implements Transport {
       };
     }
     // An error is always followed by close; close alone carries the code the Peer acts on.
-    socket.onerror = () => {};
+    // Except a frame over `ws`'s maxPayload: it stops reading and waits for the server's close
+    // (which a hostile server may never send), then reports 1006. Report 1009 now instead.
+    socket.onerror = (event) => {
+      if (this.#done || (event as { error?: { code?: unknown } } | null)?.error?.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+      this.#done = true;
+      handlers.onClose(1009, 'a frame from the server was larger than maxInboundBytes');
+    };
     socket.onclose = (event) => {
       if (this.#done) return;
       this.#done = true;

@@ -6,10 +6,14 @@
 
 import type { Env } from '../env.js';
 
-/** A signal exchanged with the other side: `{ rtc: 'description', ... }` or `{ rtc: 'candidate', ... }`. */
+/**
+ * A signal exchanged with the other side: `{ rtc: 'description', ... }`, `{ rtc: 'candidate', ... }`,
+ * or `{ rtc: 'resync' }` (signals to the sender were lost: send a pending offer again).
+ */
 export type RtcSignal =
   | { rtc: 'description'; description: RTCSessionDescriptionInit }
-  | { rtc: 'candidate'; candidate: RTCIceCandidateInit };
+  | { rtc: 'candidate'; candidate: RTCIceCandidateInit }
+  | { rtc: 'resync' };
 
 export interface SignalEventLike {
   from: string;
@@ -20,9 +24,9 @@ export interface SignalEventLike {
 export interface NegotiationRoom {
   signal(to: string, data: unknown): Promise<unknown>;
   on(event: 'signal', listener: (event: SignalEventLike) => void): unknown;
-  on(event: 'rejoined', listener: () => void): unknown;
+  on(event: 'rejoined' | 'notifications-lost', listener: () => void): unknown;
   off(event: 'signal', listener: (event: SignalEventLike) => void): unknown;
-  off(event: 'rejoined', listener: () => void): unknown;
+  off(event: 'rejoined' | 'notifications-lost', listener: () => void): unknown;
 }
 
 /** Something that fires `open` after every (re)connect of the signaling link: a resignal `Peer`. */
@@ -99,6 +103,7 @@ export function parseRtcSignal(data: unknown): RtcSignal | undefined {
     if (typeof c !== 'object' || c === null || typeof c.candidate !== 'string') return undefined;
     return { rtc: 'candidate', candidate: c as RTCIceCandidateInit };
   }
+  if (signal.rtc === 'resync') return { rtc: 'resync' };
   return undefined;
 }
 
@@ -187,6 +192,7 @@ export function negotiate(
   };
 
   const apply = async (signal: RtcSignal): Promise<void> => {
+    if (signal.rtc === 'resync') return resendOffer();
     if (signal.rtc === 'candidate') {
       try {
         await pc.addIceCandidate(signal.candidate);
@@ -238,10 +244,27 @@ export function negotiate(
     if (state === 'failed' || state === 'disconnected') restartIce();
   };
 
+  /** An offer of ours still waiting for its answer goes out again (the other side answers it again). */
+  const resendOffer = (): void => {
+    if (pc.signalingState === 'have-local-offer' && !makingOffer) sendDescription();
+  };
+
   /** The server lost its state and we joined again: an offer in flight may be gone, so send it again. */
   const onRejoined = (): void => {
-    if (pc.signalingState === 'have-local-offer' && !makingOffer) sendDescription();
+    resendOffer();
     onLinkOpen();
+  };
+
+  /**
+   * Signals from the other side may be missing. Its answer: send our offer again. Its offer:
+   * ask it to send that again (`resync`). Its candidates, while ICE is not connected: restart ICE.
+   */
+  const onLost = (): void => {
+    if (closed) return;
+    send({ rtc: 'resync' });
+    resendOffer();
+    const ice = pc.iceConnectionState;
+    if (pc.signalingState === 'stable' && pc.remoteDescription !== null && ice !== 'connected' && ice !== 'completed') restartIce();
   };
 
   pc.addEventListener('negotiationneeded', onNegotiationNeeded);
@@ -249,6 +272,7 @@ export function negotiate(
   pc.addEventListener('iceconnectionstatechange', onIceStateChange);
   room.on('signal', onSignal);
   room.on('rejoined', onRejoined);
+  room.on('notifications-lost', onLost);
   options.link?.on('open', onLinkOpen);
 
   return {
@@ -264,6 +288,7 @@ export function negotiate(
       pc.removeEventListener('iceconnectionstatechange', onIceStateChange);
       room.off('signal', onSignal);
       room.off('rejoined', onRejoined);
+      room.off('notifications-lost', onLost);
       options.link?.off('open', onLinkOpen);
     },
   };

@@ -11,6 +11,7 @@ import {
   type ExhaustedEvent,
   type HeartbeatOptions,
   type NotificationEvent,
+  type NotificationsLostEvent,
   type OpenEvent,
   type PeerEvents,
   type PeerOptions,
@@ -39,6 +40,7 @@ describe('events', () => {
     expectTypeOf<Payload<'reconnecting'>>().toEqualTypeOf<ReconnectingEvent>();
     expectTypeOf<Payload<'exhausted'>>().toEqualTypeOf<ExhaustedEvent>();
     expectTypeOf<Payload<'notification'>>().toEqualTypeOf<NotificationEvent>();
+    expectTypeOf<Payload<'notifications-lost'>>().toEqualTypeOf<NotificationsLostEvent>();
     expectTypeOf<Payload<'error'>>().toEqualTypeOf<SignalError>();
   });
 
@@ -48,9 +50,10 @@ describe('events', () => {
     expectTypeOf<OpenEvent>().toEqualTypeOf<{ url: string; resumed: boolean; peerId: string }>();
     expectTypeOf<CloseEvent>().toEqualTypeOf<{ code: number; reason: string; willReconnect: boolean }>();
     expectTypeOf<ReconnectingEvent>().toEqualTypeOf<{ attempt: number; delay: number; url: string; reason: RetryReason }>();
-    expectTypeOf<RetryReason>().toEqualTypeOf<'connect-failed' | 'connect-timeout' | 'token-failed' | 'closed' | 'dead' | 'manual'>();
+    expectTypeOf<RetryReason>().toEqualTypeOf<'connect-failed' | 'connect-timeout' | 'token-failed' | 'closed' | 'dead' | 'manual' | 'token-expired'>();
     expectTypeOf<ExhaustedEvent>().toEqualTypeOf<{ attempts: number; urls: readonly string[] }>();
     expectTypeOf<NotificationEvent>().toEqualTypeOf<{ method: string; data: unknown }>();
+    expectTypeOf<NotificationsLostEvent>().toEqualTypeOf<{ count: number; rooms?: Readonly<Record<string, number>> }>();
   });
 
   test('on() infers the listener argument from the event name and rejects unknown names', () => {

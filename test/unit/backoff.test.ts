@@ -181,3 +181,15 @@ describe('ReconnectSchedule: maxAttempts', () => {
     expect(s.next(false)).toBeNull();
   });
 });
+
+describe('ReconnectSchedule: again() (token expired)', () => {
+  it('from a stable link: the same url at once; from a link not yet stable: the usual next attempt', () => {
+    const s = schedule(['ws://a', 'ws://b']);
+    s.start();
+    s.opened();
+    s.stable();
+    expect(s.again()).toEqual({ attempt: 1, url: 'ws://a', delay: 0, exhausted: false });
+    s.opened(); // the fresh link is expired again before it became stable
+    expect(s.again()).toEqual({ attempt: 2, url: 'ws://b', delay: 2000, exhausted: false });
+  });
+});

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Peer } from '../../src/peer.js';
 import type { Room } from '../../src/room.js';
+import { until } from '../support/wait.js';
 import { isPolite, negotiate, parseRtcSignal, type NegotiateOptions, type NegotiationRoom, type SignalEventLike, type SignalingLink } from '../../src/webrtc/negotiate.js';
 
 type Desc = { type: RTCSdpType; sdp?: string };
@@ -96,29 +97,31 @@ class FakePc extends EventTarget {
 /** A room for one peer id; `link(a, b)` delivers each one's signals to the other, asynchronously. */
 class FakeRoom implements NegotiationRoom {
   readonly sent: Array<{ to: string; data: unknown }> = [];
-  readonly listeners = { signal: new Set<(e: SignalEventLike) => void>(), rejoined: new Set<() => void>() };
+  readonly listeners = { signal: new Set<(e: SignalEventLike) => void>(), rejoined: new Set<() => void>(), 'notifications-lost': new Set<() => void>() };
   other: FakeRoom | undefined;
+  /** Signals for which this returns true are lost on the way (a server that dropped them). */
+  lose: (data: unknown) => boolean = () => false;
 
   constructor(readonly id: string) {}
 
   signal(to: string, data: unknown): Promise<void> {
     this.sent.push({ to, data });
     const other = this.other;
-    if (other?.id === to) setTimeout(() => other.emit('signal', { from: this.id, data }), 1);
+    if (other?.id === to && !this.lose(data)) setTimeout(() => other.emit('signal', { from: this.id, data }), 1);
     return Promise.resolve();
   }
 
-  on(event: 'signal' | 'rejoined', listener: (e: SignalEventLike) => void): void {
+  on(event: 'signal' | 'rejoined' | 'notifications-lost', listener: (e: SignalEventLike) => void): void {
     (this.listeners[event] as Set<typeof listener>).add(listener);
   }
 
-  off(event: 'signal' | 'rejoined', listener: (e: SignalEventLike) => void): void {
+  off(event: 'signal' | 'rejoined' | 'notifications-lost', listener: (e: SignalEventLike) => void): void {
     (this.listeners[event] as Set<typeof listener>).delete(listener);
   }
 
   emit(event: 'signal', e: SignalEventLike): void;
-  emit(event: 'rejoined'): void;
-  emit(event: 'signal' | 'rejoined', e?: SignalEventLike): void {
+  emit(event: 'rejoined' | 'notifications-lost'): void;
+  emit(event: 'signal' | 'rejoined' | 'notifications-lost', e?: SignalEventLike): void {
     for (const listener of this.listeners[event]) (listener as (e?: SignalEventLike) => void)(e);
   }
 
@@ -277,6 +280,48 @@ describe('negotiate', () => {
     expect(errors).toEqual([]);
   });
 
+  describe('resyncs when the room reports lost notifications', () => {
+    it('its answer was lost: sends its offer again, and the other side answers again', async () => {
+      const { a, b, ra, rb, errors } = pair({ initialOfferDelay: 0 });
+      rb.lose = () => true; // its answer and candidates
+      a.needNegotiation();
+      await until(() => a.signalingState === 'have-local-offer' && b.signalingState === 'stable', 5000, 'states have-local-offer/stable');
+      rb.lose = () => false;
+      ra.emit('notifications-lost');
+      await until(() => a.signalingState === 'stable' && b.signalingState === 'stable', 5000, 'states stable/stable');
+      expect(errors).toEqual([]);
+    });
+
+    it('the other side\'s offer was lost: asks for it again with a resync signal', async () => {
+      const { a, b, ra, rb, errors } = pair({ initialOfferDelay: 0 });
+      rb.lose = () => true; // its offer and candidates
+      b.needNegotiation();
+      await until(() => a.signalingState === 'stable' && b.signalingState === 'have-local-offer', 5000, 'states stable/have-local-offer');
+      rb.lose = () => false;
+      ra.emit('notifications-lost');
+      expect(ra.sent.map((s) => s.data)).toContainEqual({ rtc: 'resync' });
+      await until(() => a.remoteDescription !== null && b.signalingState === 'stable', 5000, 'the offer sent again and answered');
+      expect(a.signalingState).toBe('stable');
+      expect(a.remoteDescription?.type).toBe('offer');
+      expect(a.restarts).toBe(0); // nothing had been negotiated yet: no ICE to restart
+      expect(errors).toEqual([]);
+    });
+
+    it('candidates may be lost: restarts ICE unless it is connected', async () => {
+      const { a, b, ra, errors } = pair({ initialOfferDelay: 0 });
+      b.needNegotiation();
+      await until(() => b.remoteDescription?.type === 'answer' && a.signalingState === 'stable', 5000, 'negotiated');
+      a.iceConnectionState = 'connected';
+      ra.emit('notifications-lost');
+      expect(a.restarts).toBe(0); // connected: nothing it needs was lost
+      a.iceConnectionState = 'checking';
+      ra.emit('notifications-lost');
+      expect(a.restarts).toBe(1);
+      await settle();
+      expect(errors).toEqual([]);
+    });
+  });
+
   it('close() removes every listener and sends nothing more', async () => {
     const { a, ra, na } = pair();
     na.close();
@@ -287,6 +332,7 @@ describe('negotiate', () => {
     await settle();
     expect(ra.sent).toEqual([]);
     expect(ra.listeners.signal.size).toBe(0);
+    expect(ra.listeners['notifications-lost'].size).toBe(0);
     expect(a.restarts).toBe(0);
   });
 });

@@ -8,8 +8,8 @@ describe('ClientSession', () => {
     const session = new ClientSession();
     expect(session.hello('ws://a', 'tok')).toEqual({ type: 'hello', version: 1, token: 'tok' });
     session.welcomed('ws://a', welcome('p1', false));
-    expect(session.accept('ws://a', 1)).toBe(true);
-    expect(session.accept('ws://a', 2)).toBe(true);
+    expect(session.accept('ws://a', 1)).toBe(0);
+    expect(session.accept('ws://a', 2)).toBe(0);
     expect(session.hello('ws://a', undefined)).toEqual({ type: 'hello', version: 1, resume: { peer: 'p1', secret: 's-p1' }, ack: 2 });
     expect(session.id).toBe('p1');
   });
@@ -17,8 +17,8 @@ describe('ClientSession', () => {
   it('delivers each seq once and lets notifications without seq through', () => {
     const session = new ClientSession();
     session.welcomed('ws://a', welcome('p1', false));
-    expect([1, 2, 2, 1, 3].map((seq) => session.accept('ws://a', seq))).toEqual([true, true, false, false, true]);
-    expect(session.accept('ws://a', undefined)).toBe(true);
+    expect([1, 2, 2, 1, 3].map((seq) => session.accept('ws://a', seq))).toEqual([0, 0, -1, -1, 0]);
+    expect(session.accept('ws://a', undefined)).toBe(0);
   });
 
   it('keeps the seq per server: failing over A -> B -> A acks A with its own numbering', () => {
@@ -29,8 +29,8 @@ describe('ClientSession', () => {
     session.accept('ws://b', 1);
     expect(session.hello('ws://a', undefined).ack).toBe(5);
     session.welcomed('ws://a', welcome('p1', true)); // A resumed its session
-    expect(session.accept('ws://a', 5)).toBe(false);
-    expect(session.accept('ws://a', 6)).toBe(true);
+    expect(session.accept('ws://a', 5)).toBe(-1);
+    expect(session.accept('ws://a', 6)).toBe(0);
     expect(session.hello('ws://b', undefined).ack).toBe(1);
   });
 
@@ -39,8 +39,27 @@ describe('ClientSession', () => {
     session.welcomed('ws://a', welcome('p1', false));
     session.accept('ws://a', 9);
     session.welcomed('ws://a', welcome('p1', false)); // restarted server
-    expect(session.accept('ws://a', 1)).toBe(true);
+    expect(session.accept('ws://a', 1)).toBe(0);
     session.welcomed('ws://a', welcome('p2', true)); // "resumed" but under another id: new numbering too
-    expect(session.accept('ws://a', 1)).toBe(true);
+    expect(session.accept('ws://a', 1)).toBe(0);
+  });
+
+  it('counts a jump in seq as that many lost notifications', () => {
+    const session = new ClientSession();
+    session.welcomed('ws://a', welcome('p1', false));
+    expect([1, 2, 6, 7, 10].map((seq) => session.accept('ws://a', seq))).toEqual([0, 0, 3, 0, 2]);
+    expect(session.hello('ws://a', undefined).ack).toBe(10);
+  });
+
+  it('does not count again what the welcome of this link reported lost, and only on this link', () => {
+    const session = new ClientSession();
+    session.welcomed('ws://a', welcome('p1', false));
+    session.accept('ws://a', 2);
+    session.welcomed('ws://a', { ...welcome('p1', true), lost: { count: 3 } });
+    expect(session.accept('ws://a', 4)).toBe(0); // 3 lost, excused
+    expect(session.accept('ws://a', 7)).toBe(0); // 5, 6 lost, excused (fair eviction need not drop a contiguous run)
+    expect(session.accept('ws://a', 10)).toBe(2); // 8, 9: beyond what welcome reported
+    session.welcomed('ws://a', welcome('p1', true)); // a new link without `lost`
+    expect(session.accept('ws://a', 12)).toBe(1);
   });
 });
