@@ -7,7 +7,7 @@ export type { PeerOptions, BackoffOptions, HeartbeatOptions, SendBufferOptions, 
 export type { Env, WebSocketCtor, WebSocketLike, NetworkEvents, VisibilityEvents } from './env.js';
 export type { Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
 export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
-export { PROTOCOL_VERSION } from './protocol/frames.js';
+export { PROTOCOL_VERSION } from './protocol/version.js';
 export { backoffDelay } from './backoff.js';
 export { negotiate, isPolite, parseRtcSignal, type Negotiation, type NegotiateOptions, type NegotiationTimers, type NegotiationRoom, type SignalingLink, type RtcSignal } from './webrtc/negotiate.js';
 export { Room } from './room.js';

@@ -9,9 +9,10 @@ import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './op
 import { isTerminalCloseCode } from './protocol/close-codes.js';
 import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
 import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
-import { ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
+import { ServerFrame } from './protocol/frame-guards.js';
+import type { RequestFrame, WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
-import { Rooms } from './rooms.js';
+import { RoomRegistry } from './room-registry.js';
 import { REPLAY_MARK, SendBuffer } from './send-buffer.js';
 import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
@@ -46,7 +47,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly #liveness: Liveness;
   readonly #network: NetworkWatch;
   readonly #handlers = new Map<string, RequestHandler>();
-  readonly #roomRegistry: Rooms;
+  readonly #roomRegistry: RoomRegistry;
   readonly #idPrefix = nanoid(10);
   #nextRequestId = 0;
 
@@ -82,7 +83,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
       onRtt: (ms) => (this.#counters.rtt = ms),
     });
-    this.#roomRegistry = new Rooms({
+    this.#roomRegistry = new RoomRegistry({
       request: (method, data) => this.request(method, data),
       setTimeout: (fn, ms) => env.setTimeout(fn, ms),
       reportError: (error) => env.reportError(error),
