@@ -33,11 +33,28 @@ export const isObject = (value: unknown): value is Record<string, unknown> => ty
 /** Anything, even absent (zod `z.unknown()`). */
 export const unknown: Check = () => undefined;
 
-/** A string of `min`..`max` UTF-16 units (zod `z.string()` with `z.minLength`/`z.maxLength`). */
+/** Code points in `text`: a surrogate pair counts once, a lone surrogate as one (as zod counts). */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n--;
+      i++;
+    }
+  }
+  return n;
+}
+
+/** A string of `min`..`max` code points (zod `z.string()` with `z.minLength`/`z.maxLength`). */
 export const string =
   (min = 0, max = Infinity): Check =>
-  (v) =>
-    typeof v === 'string' && v.length >= min && v.length <= max ? undefined : issue(max < Infinity ? `a string of ${min} to ${max} characters` : 'a string', v);
+  (v) => {
+    if (typeof v !== 'string') return issue('a string', v);
+    const units = v.length;
+    // A code point is 1 or 2 units: only a string over `max` units or under `2 * min` needs counting.
+    const length = units > max || units < 2 * min ? codePoints(v) : units;
+    return length >= min && length <= max ? undefined : { path: [], message: `expected a string of ${min} to ${max} characters, got ${length}` };
+  };
 
 /** A finite number (zod `z.number()`). */
 export const number: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : issue('a number', v));
