@@ -9,6 +9,6 @@ export type { Transport, TransportFactory, TransportHandlers } from './transport
 export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
 export { backoffDelay } from './backoff.js';
-export { negotiate, isPolite, parseRtcSignal, type Negotiation, type NegotiateOptions, type NegotiationTimers, type NegotiationRoom, type SignalingLink, type RtcSignal } from './webrtc/negotiate.js';
+// negotiate() has its own entry, 'resignal/webrtc' (src/webrtc/index.ts).
 export { Room } from './room.js';
 export type { RoomEvents, RoomMember, PeerJoinedEvent, PeerLeftEvent, PeerLeftReason, RoomSignalEvent, RoomBroadcastEvent, RejoinedEvent } from './room.js';
