@@ -10,5 +10,6 @@ export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
 export { backoffDelay } from './backoff.js';
 // negotiate() has its own entry, 'resignal/webrtc' (src/webrtc/index.ts).
+export type { Contract, ContractShape, AnyContract, RequestMethod, RequestData, RequestResult, NotificationMethod, NotificationData } from './contract.js';
 export { Room } from './room.js';
 export type { RoomEvents, RoomMember, PeerJoinedEvent, PeerLeftEvent, PeerLeftReason, RoomSignalEvent, RoomBroadcastEvent, RejoinedEvent } from './room.js';

@@ -18,6 +18,7 @@ import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
 import { NetworkWatch } from './network-watch.js';
+import type { AnyContract, ContractShape, DataArgs, IsUntyped, NotificationData, NotificationMethod, RequestData, RequestMethod, RequestResult } from './contract.js';
 
 export interface RequestOptions {
   /** ms from this call until the request fails with `TIMEOUT`. @default options.requestTimeout */
@@ -38,8 +39,9 @@ export type RequestHandler = AnyRequestHandler<HandlerContext>;
 /**
  * A resilient signaling client. It owns no socket code: it coordinates a Transport, the
  * SendBuffer, the reconnect schedule and liveness, and turns their outcomes into events.
+ * `C`, a {@link Contract}, types the method names and payloads of `request()` and `notify()` (types only).
  */
-export class Peer extends EventEmitter<PeerEvents> {
+export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<PeerEvents> {
   readonly #options: NormalizedOptions;
   readonly #openTransport: TransportFactory;
   readonly #schedule: ReconnectSchedule;
@@ -133,6 +135,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /** Send a request and wait for its response. Queued while offline; replayed after a reconnect. */
+  request<M extends RequestMethod<C>>(method: M, ...args: DataArgs<RequestData<C, M>, [options?: RequestOptions]>): Promise<RequestResult<C, M>>;
+  /** Without a contract: any method, and `T` says what the response data is. */
+  request<T = unknown>(method: IsUntyped<C> extends true ? string : never, data?: unknown, options?: RequestOptions): Promise<T>;
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
     if (this.#currentState === 'closed') return Promise.reject(this.#closedError(`request "${method}"`));
     const id = `${this.#idPrefix}.${(this.#nextRequestId++).toString(36)}`;
@@ -157,6 +162,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /** Fire-and-forget. Queued while offline, never replayed once written. Throws `TOO_LARGE`, `BUFFER_FULL`, `CLOSED`. */
+  notify<M extends NotificationMethod<C>>(method: M, ...args: DataArgs<NotificationData<C, M>>): void;
   notify(method: string, data?: unknown): void {
     if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
     const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxMessageBytes, `notification "${method}"`);

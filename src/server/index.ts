@@ -15,3 +15,5 @@ export type {
   WarningEvent,
 } from './types.js';
 export type { PeerLeftReason, RoomMember, RoomsOptions } from './rooms.js';
+export { BadRequestError, type MethodSchemas } from './contract.js';
+export type { Contract, ContractShape, AnyContract } from '../contract.js';
