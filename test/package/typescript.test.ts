@@ -131,16 +131,16 @@ const loadedDeclarations = (listFiles: string) =>
 describe('TypeScript consumer of the packed package', () => {
   it('compiles with moduleResolution "bundler"', () => {
     const files = tscProject('ts-bundler', { module: 'esnext', moduleResolution: 'bundler' }, { 'consumer.ts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts', 'dist/webrtc.d.ts']);
   });
 
   it('compiles with moduleResolution "node16" as CommonJS (require condition, .d.cts)', () => {
     const files = tscProject('ts-node16-cjs', { module: 'node16', moduleResolution: 'node16' }, { 'consumer.cts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.cts', 'dist/server.d.cts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.cts', 'dist/server.d.cts', 'dist/webrtc.d.cts']);
   });
 
   it('compiles with moduleResolution "node16" as ESM (import condition, .d.ts)', () => {
     const files = tscProject('ts-node16-esm', { module: 'node16', moduleResolution: 'node16' }, { 'consumer.mts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts', 'dist/webrtc.d.ts']);
   });
 });
