@@ -2,9 +2,13 @@
 //   dist/index.mjs, dist/index.cjs       client for Node and bundlers; dependencies stay external
 //   dist/index.browser.mjs               client ESM for browsers/bundlers ("browser" condition):
 //                                        isomorphic-ws's browser file inlined, so `ws` is never reachable
+//   dist/webrtc.mjs, dist/webrtc.cjs     `resignal/webrtc`: negotiate(), no dependencies
 //   dist/server.mjs, dist/server.cjs     reference server, Node only
 //   dist/resignal.umd(.min).js           global `Resignal`, every runtime dependency inlined
-//   dist/{index,server}.d.ts / .d.cts    bundled type declarations (ESM and CJS flavour)
+//   dist/resignal.webrtc.umd(.min).js    script-tag add-on: adds negotiate() to the `Resignal` global
+//   dist/{index,webrtc,server}.d.ts/.d.cts  bundled type declarations (ESM and CJS flavour)
+// The client never imports zod at runtime (it validates with the guards in src/protocol/); the
+// browser builds fail if zod reaches them.
 // All JS outputs carry source maps.
 import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -30,11 +34,11 @@ const ts = () => esbuild({ target: TARGET, tsconfig: 'tsconfig.json', sourceMap:
 
 const banner = `/*! ${pkg.name} v${pkg.version} | ${pkg.license} License */`;
 
-/** Fails the build if `ws` (Node's WebSocket server/client) ends up inside a browser bundle. */
+/** Fails the build if `ws` (Node's WebSocket server/client) or zod ends up inside a browser bundle. */
 const forbidWs = () => ({
   name: 'forbid-ws',
   resolveId(source, importer) {
-    if (source === 'ws' || source.startsWith('ws/')) {
+    if (source === 'ws' || source.startsWith('ws/') || source === 'zod' || source.startsWith('zod/')) {
       this.error(`"${source}" (imported by ${importer}) must never reach a browser bundle`);
     }
     return null;
@@ -54,7 +58,7 @@ const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['br
 export default [
   // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
   {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', server: 'src/server/index.ts' },
     external: isDependency(runtimeDeps),
     plugins: [ts()],
     output: [
@@ -63,7 +67,7 @@ export default [
     ],
   },
 
-  // Browser ESM: bare imports of eventemitter3 / nanoid / zod stay for the app's bundler or import map.
+  // Browser ESM: bare imports of eventemitter3 / nanoid stay for the app's bundler or import map.
   {
     input: 'src/index.ts',
     onwarn,
@@ -72,29 +76,38 @@ export default [
     output: { file: 'dist/index.browser.mjs', format: 'es', sourcemap: true, banner },
   },
 
-  // Script tag: everything inlined, browser WebSocket.
-  {
-    input: 'src/index.ts',
+  // Script tags: the core with everything inlined (browser WebSocket), and the WebRTC add-on.
+  // Both extend the `Resignal` global rather than replace it, so either may load first.
+  ...[
+    ['src/index.ts', 'resignal'],
+    ['src/webrtc/index.ts', 'resignal.webrtc'],
+  ].map(([input, file]) => ({
+    input,
     onwarn,
     plugins: [forbidWs(), browserResolve(), commonjs(), ts()],
     output: [
-      { file: 'dist/resignal.umd.js', format: 'umd', name: 'Resignal', sourcemap: true, banner, exports: 'named' },
+      { file: `dist/${file}.umd.js`, format: 'umd', name: 'Resignal', extend: true, sourcemap: true, banner, exports: 'named' },
       {
-        file: 'dist/resignal.umd.min.js',
+        file: `dist/${file}.umd.min.js`,
         format: 'umd',
         name: 'Resignal',
+        extend: true,
         sourcemap: true,
         banner,
         exports: 'named',
         plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
       },
     ],
-  },
+  })),
 
   // Types: one self-contained declaration file per entry, as .d.ts (import) and .d.cts (require).
-  ...['index', 'server'].flatMap((name) =>
+  ...[
+    ['index', 'src/index.ts'],
+    ['webrtc', 'src/webrtc/index.ts'],
+    ['server', 'src/server/index.ts'],
+  ].flatMap(([name, input]) =>
     ['d.ts', 'd.cts'].map((ext) => ({
-      input: name === 'index' ? 'src/index.ts' : 'src/server/index.ts',
+      input,
       external: isDependency(runtimeDeps),
       plugins: [dts({ tsconfig: 'tsconfig.json' })],
       output: { file: `dist/${name}.${ext}`, format: 'es' },

@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { decodeFrame } from '../src/protocol/codec.js';
-import { ClientFrame } from '../src/protocol/frames.js';
+import { ClientFrame } from '../src/protocol/frame-guards.js';
+import { ClientFrame as ClientFrameSchema } from '../src/protocol/frames.js';
 import { Hub } from '../src/server/hub.js';
 import { normalizeOptions } from '../src/server/options.js';
 import { payload, timeSync } from './lib/util.js';
@@ -72,7 +73,8 @@ const tests: Array<[string, () => number]> = [
   }],
   ['notification frame (200 B)', () => timeSync(N, () => ws.emit('message', notification, false))],
   ['ping frame', () => timeSync(N, () => ws.emit('message', ping, false))],
-  ['decodeFrame(ClientFrame, request text)', () => timeSync(N, () => decodeFrame(ClientFrame, reqText))],
+  ['decodeFrame(ClientFrame, request text): JSON.parse + guard', () => timeSync(N, () => decodeFrame(ClientFrame, reqText))],
+  ['JSON.parse + ClientFrame zod schema (what the server ran before the guard)', () => timeSync(N, () => ClientFrameSchema.safeParse(JSON.parse(reqText)))],
   ['JSON.parse(request text)', () => timeSync(N, () => JSON.parse(reqText))],
 ];
 

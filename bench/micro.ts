@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import type { WebSocketLike } from '../src/index.js';
 import { encodeFrame, decodeFrame, utf8Length } from '../src/protocol/codec.js';
-import { ServerFrame } from '../src/protocol/frames.js';
+import { ServerFrame } from '../src/protocol/frame-guards.js';
+import { ServerFrame as ServerFrameSchema } from '../src/protocol/frames.js';
 import { loadClient } from './lib/resignal-module.js';
 import { cpuUs, payload, timeSync } from './lib/util.js';
 
@@ -122,7 +123,8 @@ export async function runMicro(): Promise<MicroRow[]> {
     ['Peer.request() round trip, request timers replaced by no-ops', () => timeAsync(N, () => noTimers.request('echo', DATA))],
     ['minimal ws-style client round trip (same fake socket)', () => timeAsync(N, () => minimal.request('echo', DATA))],
     ['JSON.parse(response frame)', () => timeSync(N, () => JSON.parse(responseText))],
-    ['decodeFrame(ServerFrame, response frame): JSON.parse + zod', () => timeSync(N, () => decodeFrame(ServerFrame, responseText))],
+    ['decodeFrame(ServerFrame, response frame): JSON.parse + guard', () => timeSync(N, () => decodeFrame(ServerFrame, responseText))],
+    ['JSON.parse + ServerFrame zod schema (what the client ran before the guard)', () => timeSync(N, () => ServerFrameSchema.safeParse(JSON.parse(responseText)))],
     ['JSON.stringify(request frame)', () => timeSync(N, () => JSON.stringify(requestFrame))],
     ['encodeFrame(request frame)', () => timeSync(N, () => encodeFrame(requestFrame))],
     ['utf8Length(request frame text)', () => timeSync(N, () => utf8Length(requestText))],

@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
 /** The files the page may load: the demo's own assets and the UMD bundle. */
 function staticFile(pathname: string): string | undefined {
   if (pathname === '/') return path.join(DEMO_DIR, 'index.html');
-  const dist = /^\/dist\/(resignal\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
+  const dist = /^\/dist\/(resignal(?:\.webrtc)?\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
   if (dist) return path.join(ROOT, 'dist', dist[1]!);
   const own = /^\/([\w-]+\.(?:html|js|css|svg))$/.exec(pathname);
   return own ? path.join(DEMO_DIR, own[1]!) : undefined;

@@ -8,8 +8,9 @@ export type { AckOptions } from './acks.js';
 export type { Env, WebSocketCtor, WebSocketLike, NetworkEvents, VisibilityEvents } from './env.js';
 export type { Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
 export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
-export { PROTOCOL_VERSION } from './protocol/frames.js';
+export { PROTOCOL_VERSION } from './protocol/version.js';
 export { backoffDelay } from './backoff.js';
-export { negotiate, isPolite, parseRtcSignal, type Negotiation, type NegotiateOptions, type NegotiationTimers, type NegotiationRoom, type SignalingLink, type RtcSignal } from './webrtc/negotiate.js';
+// negotiate() has its own entry, 'resignal/webrtc' (src/webrtc/index.ts).
+export type { Contract, ContractShape, AnyContract, RequestMethod, RequestData, RequestResult, NotificationMethod, NotificationData } from './contract.js';
 export { Room } from './room.js';
 export type { RoomEvents, RoomMember, PeerJoinedEvent, PeerLeftEvent, PeerLeftReason, RoomSignalEvent, RoomBroadcastEvent, RejoinedEvent, RoomNotificationsLostEvent } from './room.js';

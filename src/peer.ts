@@ -11,14 +11,16 @@ import { AckSchedule } from './acks.js';
 import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
 import { messageOf } from './protocol/thrown.js';
 import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
-import { ServerFrame, type RequestFrame, type WelcomeFrame } from './protocol/frames.js';
+import { ServerFrame } from './protocol/frame-guards.js';
+import type { RequestFrame, WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
-import { Rooms } from './rooms.js';
+import { RoomRegistry } from './room-registry.js';
 import { REPLAY_MARK, SendBuffer } from './send-buffer.js';
 import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
 import { NetworkWatch } from './network-watch.js';
+import type { AnyContract, ContractShape, DataArgs, IsUntyped, NotificationData, NotificationMethod, RequestData, RequestMethod, RequestResult } from './contract.js';
 
 export interface RequestOptions {
   /** ms from this call until the request fails with `TIMEOUT`. @default options.requestTimeout */
@@ -39,8 +41,9 @@ export type RequestHandler = AnyRequestHandler<HandlerContext>;
 /**
  * A resilient signaling client. It owns no socket code: it coordinates a Transport, the
  * SendBuffer, the reconnect schedule and liveness, and turns their outcomes into events.
+ * `C`, a {@link Contract}, types the method names and payloads of `request()` and `notify()` (types only).
  */
-export class Peer extends EventEmitter<PeerEvents> {
+export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<PeerEvents> {
   readonly #options: NormalizedOptions;
   readonly #openTransport: TransportFactory;
   readonly #schedule: ReconnectSchedule;
@@ -49,7 +52,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly #acks: AckSchedule;
   readonly #network: NetworkWatch;
   readonly #handlers = new Map<string, RequestHandler>();
-  readonly #roomRegistry: Rooms;
+  readonly #roomRegistry: RoomRegistry;
   readonly #idPrefix = nanoid(10);
   #nextRequestId = 0;
 
@@ -87,7 +90,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
       onRtt: (ms) => (this.#counters.rtt = ms),
     });
-    this.#roomRegistry = new Rooms({
+    this.#roomRegistry = new RoomRegistry({
       request: (method, data) => this.request(method, data),
       setTimeout: (fn, ms) => env.setTimeout(fn, ms),
       reportError: (error) => env.reportError(error),
@@ -137,6 +140,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /** Send a request and wait for its response. Queued while offline; replayed after a reconnect. */
+  request<M extends RequestMethod<C>>(method: M, ...args: DataArgs<RequestData<C, M>, [options?: RequestOptions]>): Promise<RequestResult<C, M>>;
+  /** Without a contract: any method, and `T` says what the response data is. */
+  request<T = unknown>(method: IsUntyped<C> extends true ? string : never, data?: unknown, options?: RequestOptions): Promise<T>;
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
     if (this.#currentState === 'closed') return Promise.reject(this.#closedError(`request "${method}"`));
     const id = `${this.#idPrefix}.${(this.#nextRequestId++).toString(36)}`;
@@ -161,6 +167,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /** Fire-and-forget. Queued while offline, never replayed once written. Throws `TOO_LARGE`, `BUFFER_FULL`, `CLOSED`. */
+  notify<M extends NotificationMethod<C>>(method: M, ...args: DataArgs<NotificationData<C, M>>): void;
   notify(method: string, data?: unknown): void {
     if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
     const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxMessageBytes, `notification "${method}"`);

@@ -1,4 +1,5 @@
-import { PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from './protocol/frames.js';
+import type { HelloFrame, WelcomeFrame } from './protocol/frames.js';
+import { PROTOCOL_VERSION } from './protocol/version.js';
 
 /**
  * What the client remembers of its server session: the peer id and secret that resume it,

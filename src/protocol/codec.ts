@@ -1,6 +1,6 @@
-import type * as z from 'zod/mini';
 import { SignalError } from '../errors.js';
 import { messageOf } from './thrown.js';
+import type { Guard, Issue } from './check.js';
 
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: SignalError };
 
@@ -8,7 +8,7 @@ export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: SignalErro
  * Parse one text frame and validate it against a schema. Never throws: a bad frame
  * becomes a `BAD_MESSAGE` error the caller can report while staying up.
  */
-export function decodeFrame<T>(schema: z.ZodMiniType<T>, text: unknown): Decoded<T> {
+export function decodeFrame<T>(guard: Guard<T>, text: unknown): Decoded<T> {
   if (typeof text !== 'string') {
     return bad('received a binary frame; resignal frames are JSON text');
   }
@@ -18,13 +18,14 @@ export function decodeFrame<T>(schema: z.ZodMiniType<T>, text: unknown): Decoded
   } catch {
     return bad(`received a frame that is not JSON: ${preview(text)}`);
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : '';
-    return bad(`received a frame of the wrong shape${where} (${issue?.message ?? 'invalid'}): ${preview(text)}`);
-  }
-  return { ok: true, frame: parsed.data };
+  const issue = guard(json);
+  if (issue) return bad(`received a frame of the wrong shape${describeIssue(issue)}: ${preview(text)}`);
+  return { ok: true, frame: json as T };
+}
+
+/** ` at "a.b" (expected ..., got ...)`: where, then what. */
+export function describeIssue(issue: Issue): string {
+  return `${issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : ''} (${issue.message})`;
 }
 
 /** Serialize a frame. Throws a `BAD_MESSAGE` SignalError when the data cannot be JSON. */

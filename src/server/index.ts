@@ -16,3 +16,5 @@ export type {
   WarningEvent,
 } from './types.js';
 export type { PeerLeftReason, RoomMember, RoomsOptions } from './room-directory.js';
+export { BadRequestError, type MethodSchemas } from './contract.js';
+export type { Contract, ContractShape, AnyContract } from '../contract.js';

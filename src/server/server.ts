@@ -6,13 +6,16 @@ import { MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
 import { ROOM_METHODS, RoomDirectory } from './room-directory.js';
-import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
+import type { HandlerContext, RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
+import type { AnyContract, ContractShape, RequestData, RequestMethod, RequestResult } from '../contract.js';
+import { validated, type MethodSchemas } from './contract.js';
+import type * as z from 'zod/mini';
 
 /**
  * The resignal reference server: sessions that survive reconnects, requests that run
  * exactly once, notifications kept until acknowledged. See PROTOCOL.md.
  */
-export class SignalingServer extends EventEmitter<SignalingServerEvents> {
+export class SignalingServer<C extends ContractShape = AnyContract> extends EventEmitter<SignalingServerEvents> {
   private readonly options: NormalizedOptions;
   private readonly hub: Hub;
   private readonly rooms: RoomDirectory | undefined;
@@ -80,7 +83,19 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   }
 
   /** Register the handler of a request method. Returns a function that removes it. */
-  handle(method: string, handler: RequestHandler): () => void {
+  handle<M extends RequestMethod<C>>(method: M, handler: (data: RequestData<C, M>, ctx: HandlerContext) => RequestResult<C, M> | Promise<RequestResult<C, M>>): () => void;
+  /**
+   * The same, with the request's data checked against a zod schema first: invalid data is
+   * answered with `BAD_REQUEST` listing every issue (the handler does not run, the link stays
+   * up), and the handler gets the schema's output.
+   */
+  handle<M extends RequestMethod<C>, S extends z.core.$ZodType<RequestData<C, M>>>(
+    method: M,
+    schemas: MethodSchemas<S>,
+    handler: (data: z.output<S>, ctx: HandlerContext) => RequestResult<C, M> | Promise<RequestResult<C, M>>,
+  ): () => void;
+  handle(method: string, handlerOrSchemas: RequestHandler | MethodSchemas, schemaHandler?: RequestHandler): () => void {
+    const handler = typeof handlerOrSchemas === 'function' ? handlerOrSchemas : withSchemas(method, handlerOrSchemas, schemaHandler);
     if (this.rooms !== undefined && ROOM_METHODS.includes(method)) {
       throw new Error(`SignalingServer: "${method}" is a built-in rooms method; pick another name, or turn rooms off with \`rooms: false\``);
     }
@@ -174,4 +189,11 @@ function checkMethod(method: string): void {
   if (typeof method !== 'string' || method.length < 1 || method.length > 256) {
     throw new TypeError(`SignalingServer: method must be a string of 1-256 characters, got ${JSON.stringify(method)}`);
   }
+}
+
+function withSchemas(method: string, schemas: MethodSchemas, handler: RequestHandler | undefined): RequestHandler {
+  if (typeof schemas?.data?._zod !== 'object' || typeof handler !== 'function') {
+    throw new TypeError(`SignalingServer: handle("${method}", { data: schema }, handler) needs a zod schema as \`data\` and a handler function`);
+  }
+  return validated(method, schemas, handler);
 }

@@ -68,13 +68,21 @@ ${ROUND_TRIP}
 
   it('CJS and ESM expose the same names', async () => {
     const esm = lastJsonLine(
-      await runInApp('names.mjs', `import * as c from 'resignal'; import * as s from 'resignal/server'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort() }));`),
+      await runInApp(
+        'names.mjs',
+        `import * as c from 'resignal'; import * as s from 'resignal/server'; import * as w from 'resignal/webrtc'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort() }));`,
+      ),
     );
     const cjs = lastJsonLine(
-      await runInApp('names.cjs', `const c = require('resignal'); const s = require('resignal/server'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort() }));`),
+      await runInApp(
+        'names.cjs',
+        `const c = require('resignal'); const s = require('resignal/server'); const w = require('resignal/webrtc'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort() }));`,
+      ),
     );
     expect(cjs).toEqual(esm);
     expect((esm as { c: string[] }).c).toEqual(expect.arrayContaining(['Peer', 'SignalError', 'isSignalError', 'CloseCode', 'PROTOCOL_VERSION']));
-    expect((esm as { s: string[] }).s).toEqual(['SignalingServer']);
+    expect((esm as { c: string[] }).c).not.toContain('negotiate');
+    expect((esm as { s: string[] }).s).toEqual(['BadRequestError', 'SignalingServer']);
+    expect((esm as { w: string[] }).w).toEqual(['isPolite', 'negotiate', 'parseRtcSignal']);
   });
 });

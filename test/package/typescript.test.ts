@@ -16,6 +16,21 @@ import { CloseCode, isSignalError, Peer, PROTOCOL_VERSION, SignalError } from 'r
 import type { OpenEvent, PeerOptions, PeerState, ReconnectingEvent, SignalErrorCode } from 'resignal';
 import { SignalingServer } from 'resignal/server';
 import type { SignalingServerOptions } from 'resignal/server';
+import { negotiate, isPolite } from 'resignal/webrtc';
+import type { Contract } from 'resignal';
+
+const polite: boolean = isPolite('a', 'b');
+// @ts-expect-error negotiate() takes an RTCPeerConnection, a room and an id
+negotiate(1);
+void polite;
+
+type Api = Contract<{ requests: { move: { data: { x: number }; result: { ok: boolean } } } }>;
+export async function typed(peerWithContract: Peer<Api>, serverWithContract: SignalingServer<Api>): Promise<boolean> {
+  serverWithContract.handle('move', ({ x }) => ({ ok: x > 0 }));
+  // @ts-expect-error the contract has no "jump"
+  await peerWithContract.request('jump', {});
+  return (await peerWithContract.request('move', { x: 1 })).ok;
+}
 
 const options: PeerOptions = {
   urls: ['ws://127.0.0.1:9000/rtc', 'ws://127.0.0.1:9001/rtc'],
@@ -116,16 +131,16 @@ const loadedDeclarations = (listFiles: string) =>
 describe('TypeScript consumer of the packed package', () => {
   it('compiles with moduleResolution "bundler"', () => {
     const files = tscProject('ts-bundler', { module: 'esnext', moduleResolution: 'bundler' }, { 'consumer.ts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts', 'dist/webrtc.d.ts']);
   });
 
   it('compiles with moduleResolution "node16" as CommonJS (require condition, .d.cts)', () => {
     const files = tscProject('ts-node16-cjs', { module: 'node16', moduleResolution: 'node16' }, { 'consumer.cts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.cts', 'dist/server.d.cts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.cts', 'dist/server.d.cts', 'dist/webrtc.d.cts']);
   });
 
   it('compiles with moduleResolution "node16" as ESM (import condition, .d.ts)', () => {
     const files = tscProject('ts-node16-esm', { module: 'node16', moduleResolution: 'node16' }, { 'consumer.mts': CONSUMER });
-    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts']);
+    expect(loadedDeclarations(files)).toEqual(['dist/index.d.ts', 'dist/server.d.ts', 'dist/webrtc.d.ts']);
   });
 });

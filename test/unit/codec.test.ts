@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SignalError } from '../../src/errors.js';
 import { decodeFrame, encodeFrame, encodeSized, MAX_TIMER_DELAY, utf8Length, validDelay } from '../../src/protocol/codec.js';
-import { ClientFrame, ServerFrame } from '../../src/protocol/frames.js';
+import { ClientFrame, ServerFrame } from '../../src/protocol/frame-guards.js';
 
 function expectBad(input: unknown, message: RegExp) {
   let result: ReturnType<typeof decodeFrame>;

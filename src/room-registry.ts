@@ -1,17 +1,18 @@
-import * as z from 'zod/mini';
 import { SignalError } from './errors.js';
-import { Room, type RoomControl, type RoomHost, type RoomMember, type RoomNotice } from './room.js';
+import { BroadcastNotice, JoinAnswer, PeerJoinedNotice, PeerLeftNotice, SignalNotice } from './protocol/room-guards.js';
+import type { Guard } from './protocol/check.js';
+import type * as R from './protocol/rooms.js';
+import { Room, type RoomControl, type RoomHost, type RoomMember } from './room.js';
 
-const Member = z.object({ id: z.string(), meta: z.optional(z.unknown()) });
-const JoinResult = z.object({ peers: z.array(Member) });
-const notices = {
-  'peer-joined': z.object({ room: z.string(), peer: Member }),
-  'peer-left': z.object({ room: z.string(), peerId: z.string(), reason: z.optional(z.string()) }),
-  signal: z.object({ room: z.string(), from: z.string(), data: z.optional(z.unknown()) }),
-  broadcast: z.object({ room: z.string(), from: z.string(), data: z.optional(z.unknown()) }),
+type Notice = R.PeerJoinedNotice | R.PeerLeftNotice | R.SignalNotice;
+const notices: Record<string, Guard<Notice>> = {
+  'peer-joined': PeerJoinedNotice,
+  'peer-left': PeerLeftNotice,
+  signal: SignalNotice,
+  broadcast: BroadcastNotice,
 };
 
-export interface RoomsHost {
+export interface RoomRegistryHost {
   request(method: string, data: unknown): Promise<unknown>;
   setTimeout(fn: () => void, ms: number): unknown;
   reportError(error: unknown): void;
@@ -26,14 +27,14 @@ interface Entry {
  * The rooms of one Peer: creates them on `join()`, routes the server's room notifications
  * to them, and has them rejoin when a reconnect did not resume the session.
  */
-export class Rooms {
+export class RoomRegistry {
   /** Joined rooms (including ones being rejoined), as `peer.rooms`. */
   readonly joined = new Map<string, Room>();
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<string, Promise<Room>>();
   readonly #roomHost: RoomHost;
 
-  constructor(host: RoomsHost) {
+  constructor(host: RoomRegistryHost) {
     this.#roomHost = {
       ...host,
       decodeJoin,
@@ -71,14 +72,18 @@ export class Rooms {
   /** A room notification goes to its room, never to `peer.on('notification')`. False for anything else. */
   route(method: string, data: unknown, size: number): boolean {
     if (!Object.hasOwn(notices, method)) return false;
-    const parsed = notices[method as keyof typeof notices].safeParse(data);
-    if (!parsed.success) return false; // not shaped like ours: an app notification of the same name
-    const notice = parsed.data;
-    const entry = this.#entries.get(notice.room);
+    if (notices[method]!(data)) return false; // not shaped like ours: an app notification of the same name
+    const entry = this.#entries.get((data as Notice).room);
     if (entry === undefined) return true; // a late one for a room already left
-    if ('peer' in notice) entry.control.receive({ method: 'peer-joined', peer: member(notice.peer) }, size);
-    else if ('peerId' in notice) entry.control.receive({ method: 'peer-left', peerId: notice.peerId, reason: notice.reason === 'leave' ? 'leave' : 'session-end' }, size);
-    else entry.control.receive({ method: method as 'signal' | 'broadcast', from: notice.from, data: notice.data }, size);
+    // Dispatched on the method, not on the keys present: the guard passes extra keys through.
+    if (method === 'peer-joined') entry.control.receive({ method, peer: member((data as R.PeerJoinedNotice).peer) }, size);
+    else if (method === 'peer-left') {
+      const { peerId, reason } = data as R.PeerLeftNotice;
+      entry.control.receive({ method, peerId, reason: reason === 'leave' ? 'leave' : 'session-end' }, size);
+    } else {
+      const { from, data: payload } = data as R.SignalNotice;
+      entry.control.receive({ method: method as 'signal' | 'broadcast', from, data: payload }, size);
+    }
     return true;
   }
 
@@ -105,12 +110,11 @@ export class Rooms {
   }
 }
 
-function member(raw: z.infer<typeof Member>): RoomMember {
+function member(raw: R.RoomMemberData): RoomMember {
   return { id: raw.id, meta: raw.meta ?? null };
 }
 
 function decodeJoin(data: unknown): RoomMember[] | SignalError {
-  const parsed = JoinResult.safeParse(data);
-  if (!parsed.success) return new SignalError('BAD_MESSAGE', `the server answered "join" with ${JSON.stringify(data)?.slice(0, 80)}; expected { peers: [{ id, meta }] }`);
-  return parsed.data.peers.map(member);
+  if (JoinAnswer(data)) return new SignalError('BAD_MESSAGE', `the server answered "join" with ${JSON.stringify(data)?.slice(0, 80)}; expected { peers: [{ id, meta }] }`);
+  return (data as R.JoinAnswer).peers.map(member);
 }
