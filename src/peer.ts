@@ -71,7 +71,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     super();
     this.#options = normalizeOptions(options);
     const { env } = this.#options;
-    this.#openTransport = webSocketTransport(env.WebSocket);
+    this.#openTransport = this.#options.transport ?? webSocketTransport(env.WebSocket);
     this.#schedule = new ReconnectSchedule(this.#options.urls, this.#options.backoff, env.random);
     this.#buffer = new SendBuffer(this.#options.sendBuffer, env);
     this.#liveness = new Liveness(env, this.#options.heartbeat, {
