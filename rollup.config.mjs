@@ -4,6 +4,8 @@
 //                                        isomorphic-ws's browser file inlined, so `ws` is never reachable
 //   dist/server.mjs, dist/server.cjs     reference server, Node only
 //   dist/resignal.umd(.min).js           global `Resignal`, every runtime dependency inlined
+//   dist/e2e.mjs, dist/e2e.cjs           resignal/e2e (end-to-end encrypted rooms), kept out of the core
+//   dist/resignal-e2e.umd(.min).js       global `ResignalE2E`, for script tags next to the core UMD
 //   dist/{index,server}.d.ts / .d.cts    bundled type declarations (ESM and CJS flavour)
 // All JS outputs carry source maps.
 import { readFileSync, rmSync } from 'node:fs';
@@ -54,7 +56,7 @@ const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['br
 export default [
   // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
   {
-    input: { index: 'src/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', server: 'src/server/index.ts', e2e: 'src/e2e/index.ts' },
     external: isDependency(runtimeDeps),
     plugins: [ts()],
     output: [
@@ -91,10 +93,29 @@ export default [
     ],
   },
 
+  // Script tag for resignal/e2e: its own small bundle, so the core UMD does not grow.
+  {
+    input: 'src/e2e/index.ts',
+    onwarn,
+    plugins: [forbidWs(), browserResolve(), commonjs(), ts()],
+    output: [
+      { file: 'dist/resignal-e2e.umd.js', format: 'umd', name: 'ResignalE2E', sourcemap: true, banner, exports: 'named' },
+      {
+        file: 'dist/resignal-e2e.umd.min.js',
+        format: 'umd',
+        name: 'ResignalE2E',
+        sourcemap: true,
+        banner,
+        exports: 'named',
+        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+      },
+    ],
+  },
+
   // Types: one self-contained declaration file per entry, as .d.ts (import) and .d.cts (require).
-  ...['index', 'server'].flatMap((name) =>
+  ...['index', 'server', 'e2e'].flatMap((name) =>
     ['d.ts', 'd.cts'].map((ext) => ({
-      input: name === 'index' ? 'src/index.ts' : 'src/server/index.ts',
+      input: { index: 'src/index.ts', server: 'src/server/index.ts', e2e: 'src/e2e/index.ts' }[name],
       external: isDependency(runtimeDeps),
       plugins: [dts({ tsconfig: 'tsconfig.json' })],
       output: { file: `dist/${name}.${ext}`, format: 'es' },
