@@ -1,8 +1,10 @@
 // resignal demo: a video call with chat between tabs, and a live view of the signaling link.
-// Plain script (no bundler): dist/resignal.umd.min.js, loaded just before, defines `Resignal`.
+// Plain script (no bundler): dist/resignal.umd.min.js and dist/resignal-e2e.umd.min.js, loaded
+// just before, define `Resignal` and `ResignalE2E`.
 (() => {
   'use strict';
   const { Peer, negotiate } = window.Resignal;
+  const { encryptRoom } = window.ResignalE2E;
   const $ = (id) => document.getElementById(id);
   const randomId = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => 'abcdefghijkmnpqrstuvwxyz23456789'[b % 32]).join('');
 
@@ -12,8 +14,17 @@
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(roomName)) {
     roomName = `room-${randomId(6)}`;
     params.set('room', roomName);
-    history.replaceState(null, '', `${location.pathname}?${params}`);
+    history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
   }
+  // ---- The room's end-to-end secret lives in the URL fragment (#key=...), which browsers never
+  // send to any server; the link you share carries it. A fresh one is made if missing.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!/^[A-Za-z0-9_-]{22,}$/.test(fragment.get('key') ?? '')) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    fragment.set('key', btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+    history.replaceState(null, '', `${location.pathname}${location.search}#${fragment}`);
+  }
+  const roomSecret = fragment.get('key');
   /** `?debug` logs every room signal and PeerConnection state change to the console. */
   const debug = params.has('debug') ? (...args) => console.log(new Date().toISOString().slice(17, 23), ...args) : () => {};
   /** Tags this tab's WebSocket URL, so the demo server's "drop link" knows which socket to reset. */
@@ -407,7 +418,13 @@
     }
     void startMedia();
     await peer.connect();
-    room = await peer.join(roomName, { name: myName });
+    // Signals (SDP, candidates, app data) are sealed with the room secret: the server relays
+    // ciphertext. Wrapped at once, before any held room event is delivered.
+    room = encryptRoom(await peer.join(roomName, { name: myName }), { secret: roomSecret, peer });
+    room.on('undecryptable', ({ from, reason, error }) => {
+      events.push({ type: 'undecryptable', from, reason, at: Date.now() });
+      console.warn('room:', error.message);
+    });
     room.on('peer-joined', ({ peer: member }) => {
       events.push({ type: 'peer-joined', peerId: member.id, at: Date.now() });
       startCall(member.id, member.meta);

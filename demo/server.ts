@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
 /** The files the page may load: the demo's own assets and the UMD bundle. */
 function staticFile(pathname: string): string | undefined {
   if (pathname === '/') return path.join(DEMO_DIR, 'index.html');
-  const dist = /^\/dist\/(resignal\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
+  const dist = /^\/dist\/(resignal(?:-e2e)?\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
   if (dist) return path.join(ROOT, 'dist', dist[1]!);
   const own = /^\/([\w-]+\.(?:html|js|css|svg))$/.exec(pathname);
   return own ? path.join(DEMO_DIR, own[1]!) : undefined;
@@ -42,7 +42,11 @@ class SignalingProcess {
   private child: ChildProcess | undefined;
   port = 0;
 
-  constructor(private readonly sessionTtl: number) {}
+  constructor(
+    private readonly sessionTtl: number,
+    /** Extra environment for the signaling process (e.g. CAPTURE_FRAMES). */
+    private readonly extraEnv: Record<string, string> = {},
+  ) {}
 
   get running(): boolean {
     return this.child !== undefined;
@@ -51,7 +55,7 @@ class SignalingProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', SIGNALING_MAIN], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl) },
+      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl), ...this.extraEnv },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.port = await new Promise<number>((resolve, reject) => {
@@ -87,6 +91,8 @@ export interface DemoServerOptions {
   host?: string;
   /** The signaling server's sessionTtl (ms). @default 30000 */
   sessionTtl?: number;
+  /** Append every frame the signaling server receives and sends to this file, one JSON line each (tests). @default undefined */
+  captureFile?: string;
   /** Enable /api/drop and /api/restart. @default true */
   controls?: boolean;
 }
@@ -106,7 +112,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   const host = options.host ?? '127.0.0.1';
   const controls = options.controls ?? true;
   const sessionTtl = options.sessionTtl ?? 30_000;
-  const signaling = new SignalingProcess(sessionTtl);
+  const signaling = new SignalingProcess(sessionTtl, options.captureFile ? { CAPTURE_FRAMES: options.captureFile } : {});
   await signaling.start();
 
   /** Open proxied links by tab, and tabs whose reconnects are refused until a time. */

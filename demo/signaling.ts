@@ -3,7 +3,11 @@
 // Started by demo/server.ts; prints "listening <port>" once ready.
 //   PORT         port on 127.0.0.1 (0 = any free one)        @default 0
 //   SESSION_TTL  ms a dropped peer keeps its id and rooms     @default 30000
+//   CAPTURE_FRAMES  file to append every frame seen to, for tests (see capture.ts)  @default unset
 import { SignalingServer } from '../src/server/index.js';
+import { captureFrames } from './capture.js';
+
+if (process.env.CAPTURE_FRAMES) captureFrames(process.env.CAPTURE_FRAMES);
 
 const server = new SignalingServer({
   host: '127.0.0.1',
