@@ -10,5 +10,6 @@ export { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
 export { PROTOCOL_VERSION } from './protocol/frames.js';
 export { backoffDelay } from './backoff.js';
 export { negotiate, isPolite, parseRtcSignal, type Negotiation, type NegotiateOptions, type NegotiationTimers, type NegotiationRoom, type SignalingLink, type RtcSignal } from './webrtc/negotiate.js';
+export { candidateFilters, candidateFields, isPrivateAddress, type CandidateFilter, type CandidateFields } from './webrtc/candidates.js';
 export { Room } from './room.js';
 export type { RoomEvents, RoomMember, PeerJoinedEvent, PeerLeftEvent, PeerLeftReason, RoomSignalEvent, RoomBroadcastEvent, RejoinedEvent } from './room.js';

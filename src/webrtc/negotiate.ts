@@ -5,11 +5,17 @@
 // RTCPeerConnection is passed in, so this file never reaches for a browser global.
 
 import type { Env } from '../env.js';
+import { CandidateBatch, filterSdp, type CandidateFilter } from './candidates.js';
 
-/** A signal exchanged with the other side: `{ rtc: 'description', ... }` or `{ rtc: 'candidate', ... }`. */
+/**
+ * A signal exchanged with the other side: a description, or trickled candidates. negotiate()
+ * sends candidates in batches (`candidates`, with `end` once gathering is complete) and
+ * accepts the single `candidate` form too.
+ */
 export type RtcSignal =
   | { rtc: 'description'; description: RTCSessionDescriptionInit }
-  | { rtc: 'candidate'; candidate: RTCIceCandidateInit };
+  | { rtc: 'candidate'; candidate: RTCIceCandidateInit }
+  | { rtc: 'candidates'; candidates: RTCIceCandidateInit[]; end?: true };
 
 export interface SignalEventLike {
   from: string;
@@ -59,6 +65,18 @@ export interface NegotiateOptions {
   onError?: (error: unknown) => void;
   /** Where the two timers above come from (tests pass fakes). @default the runtime's setTimeout/clearTimeout */
   timers?: NegotiationTimers;
+  /**
+   * Candidates gathered within this many ms of the first one go out as one signal
+   * (end-of-candidates flushes at once). 0 sends each candidate alone.
+   * @default 50
+   */
+  candidateBatch?: number;
+  /**
+   * Local candidates this returns false for are never sent (nor left in a description),
+   * e.g. `candidateFilters.noPrivateAddresses` or `candidateFilters.relayOnly`.
+   * @default undefined (send every candidate)
+   */
+  candidateFilter?: CandidateFilter;
 }
 
 /** The timer functions `negotiate()` uses: the same pair a Peer takes from its `env`. */
@@ -94,12 +112,17 @@ export function parseRtcSignal(data: unknown): RtcSignal | undefined {
     if (typeof d !== 'object' || d === null || !types.includes(d.type) || (d.sdp !== undefined && typeof d.sdp !== 'string')) return undefined;
     return { rtc: 'description', description: { type: d.type as RTCSdpType, ...(d.sdp !== undefined && { sdp: d.sdp as string }) } };
   }
-  if (signal.rtc === 'candidate') {
-    const c = signal.candidate as { candidate?: unknown } | null;
-    if (typeof c !== 'object' || c === null || typeof c.candidate !== 'string') return undefined;
-    return { rtc: 'candidate', candidate: c as RTCIceCandidateInit };
+  if (signal.rtc === 'candidate') return isCandidate(signal.candidate) ? { rtc: 'candidate', candidate: signal.candidate } : undefined;
+  if (signal.rtc === 'candidates') {
+    const { candidates, end } = signal as { candidates?: unknown; end?: unknown };
+    if (!Array.isArray(candidates) || !candidates.every(isCandidate) || (end !== undefined && end !== true)) return undefined;
+    return { rtc: 'candidates', candidates, ...(end === true && { end }) };
   }
   return undefined;
+}
+
+function isCandidate(c: unknown): c is RTCIceCandidateInit {
+  return typeof c === 'object' && c !== null && typeof (c as { candidate?: unknown }).candidate === 'string';
 }
 
 /**
@@ -120,6 +143,7 @@ export function negotiate(
   const initialOfferDelay = options.initialOfferDelay ?? 1000;
   const report = options.onError ?? ((error: unknown) => console.error('resignal negotiate:', error));
   const timers = options.timers ?? runtimeTimers;
+  const keep = options.candidateFilter;
 
   let makingOffer = false;
   let ignoreOffer = false;
@@ -131,14 +155,19 @@ export function negotiate(
   let firstOfferWaited = !polite || initialOfferDelay <= 0;
   /** Candidates gathered while a local description is being set wait until it has been sent. */
   let held: RTCIceCandidateInit[] | undefined;
+  /** Gathering completed while candidates were held. */
+  let heldEnd = false;
 
   const send = (signal: RtcSignal): void => {
     if (!closed) room.signal(remoteId, signal).catch(report);
   };
   const sendDescription = (): void => {
     const d = pc.localDescription;
-    if (d) send({ rtc: 'description', description: { type: d.type, sdp: d.sdp } });
+    if (d) send({ rtc: 'description', description: { type: d.type, sdp: keep ? filterSdp(d.sdp, keep) : d.sdp } });
   };
+  const batch = new CandidateBatch(options.candidateBatch ?? 50, timers, (candidates, end) =>
+    send(candidates.length === 1 && !end ? { rtc: 'candidate', candidate: candidates[0]! } : { rtc: 'candidates', candidates, ...(end && { end }) }),
+  );
 
   /** Set a local description (an offer, or the answer to the remote offer) and send it, then its candidates. */
   const describe = async (offering: boolean): Promise<void> => {
@@ -149,8 +178,11 @@ export function negotiate(
       if (!offering || pc.signalingState === 'have-local-offer') sendDescription();
     } finally {
       const candidates = held;
+      const end = heldEnd;
       held = undefined;
-      for (const candidate of candidates) send({ rtc: 'candidate', candidate });
+      heldEnd = false;
+      for (const candidate of candidates) batch.add(candidate);
+      batch.flush(end); // they waited for the description already
     }
   };
 
@@ -179,21 +211,33 @@ export function negotiate(
   };
 
   const onIceCandidate = (event: RTCPeerConnectionIceEvent): void => {
-    // A null candidate only means "gathering finished"; the other side does not need it.
-    if (!event.candidate) return;
+    // A null candidate means "gathering finished": it flushes the batch and rides along.
+    if (!event.candidate) {
+      if (held) heldEnd = true;
+      else batch.flush(true);
+      return;
+    }
     const candidate = event.candidate.toJSON();
+    if (keep && !keep(candidate)) return;
     if (held) held.push(candidate);
-    else send({ rtc: 'candidate', candidate });
+    else batch.add(candidate);
+  };
+
+  const addCandidate = async (candidate: RTCIceCandidateInit): Promise<void> => {
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch (error) {
+      // Candidates of an offer we ignored have no matching description here.
+      if (!ignoreOffer) throw error;
+    }
   };
 
   const apply = async (signal: RtcSignal): Promise<void> => {
-    if (signal.rtc === 'candidate') {
-      try {
-        await pc.addIceCandidate(signal.candidate);
-      } catch (error) {
-        // Candidates of an offer we ignored have no matching description here.
-        if (!ignoreOffer) throw error;
-      }
+    if (signal.rtc === 'candidate') return addCandidate(signal.candidate);
+    if (signal.rtc === 'candidates') {
+      for (const candidate of signal.candidates) await addCandidate(candidate);
+      // End-of-candidates only helps ICE conclude sooner; a browser that refuses it loses nothing.
+      if (signal.end && pc.remoteDescription) await pc.addIceCandidate({ candidate: '' }).catch(() => {});
       return;
     }
     const { description } = signal;
@@ -259,6 +303,7 @@ export function negotiate(
       closed = true;
       timers.clearTimeout(disconnectedTimer);
       timers.clearTimeout(firstOfferTimer);
+      batch.close();
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
       pc.removeEventListener('icecandidate', onIceCandidate);
       pc.removeEventListener('iceconnectionstatechange', onIceStateChange);
