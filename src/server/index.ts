@@ -1,6 +1,7 @@
 /** resignal/server: the Node reference server of the resignal protocol (PROTOCOL.md). */
 export { SignalingServer } from './server.js';
 export type { Authenticate, RateLimit, SignalingServerOptions } from './options.js';
+export type { CompressionOptions } from './compression.js';
 export type {
   ConnectionEvent,
   DisconnectEvent,

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
+import type { PerMessageDeflateOptions } from 'ws';
+import { deflateSettings, type CompressionOptions } from './compression.js';
 import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
 
 /**
@@ -126,6 +128,13 @@ export interface SignalingServerOptions {
    * @default {} (rooms on, with the defaults of RoomsOptions)
    */
   rooms?: RoomsOptions | false;
+  /**
+   * WebSocket per-message compression (permessage-deflate), when the client offers it
+   * (browsers and the Node client do). Frames under `threshold` bytes stay uncompressed.
+   * Each compressing socket holds zlib memory: see the README, "Compression".
+   * @default false
+   */
+  perMessageDeflate?: boolean | CompressionOptions;
 }
 
 export interface NormalizedOptions {
@@ -146,6 +155,7 @@ export interface NormalizedOptions {
   rateLimit: RateLimit | false;
   authenticate: Authenticate | undefined;
   rooms: NormalizedRoomsOptions | false;
+  perMessageDeflate: false | PerMessageDeflateOptions;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -176,6 +186,7 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     rateLimit,
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
+    perMessageDeflate: deflateSettings(options.perMessageDeflate),
   };
 }
 

@@ -55,9 +55,9 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     if (this.state === 'closing') throw new Error('SignalingServer: listen() after close()');
     if (this.state === 'listening') return;
     this.state = 'listening';
-    const { server, port, host, path, maxPayload, idleTimeout } = this.options;
+    const { server, port, host, path, maxPayload, idleTimeout, perMessageDeflate } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
-    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate: false });
+    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate });
     this.wss = wss;
     wss.on('connection', (ws, req) => {
       if (this.state === 'listening') this.hub.accept(ws, req);
