@@ -93,6 +93,8 @@ export interface DemoServerOptions {
   sessionTtl?: number;
   /** Append every frame the signaling server receives and sends to this file, one JSON line each (tests). @default undefined */
   captureFile?: string;
+  /** The signaling server's perMessageDeflate threshold in bytes; undefined leaves compression off. @default undefined */
+  deflateThreshold?: number;
   /** Enable /api/drop and /api/restart. @default true */
   controls?: boolean;
 }
@@ -105,6 +107,8 @@ export interface DemoServer {
   restartSignaling(downMs?: number): Promise<void>;
   /** Reset the TCP links of one tab (the `client` query parameter of its WebSocket URL). */
   drop(client: string, holdMs?: number): number;
+  /** TCP bytes carried on the signaling links so far, both ways, for every tab. */
+  wireBytes(): { up: number; down: number };
   close(): Promise<void>;
 }
 
@@ -112,7 +116,12 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   const host = options.host ?? '127.0.0.1';
   const controls = options.controls ?? true;
   const sessionTtl = options.sessionTtl ?? 30_000;
-  const signaling = new SignalingProcess(sessionTtl, options.captureFile ? { CAPTURE_FRAMES: options.captureFile } : {});
+  const signaling = new SignalingProcess(sessionTtl, {
+    ...(options.captureFile !== undefined && { CAPTURE_FRAMES: options.captureFile }),
+    ...(options.deflateThreshold !== undefined && { DEFLATE_THRESHOLD: String(options.deflateThreshold) }),
+  });
+  /** TCP bytes of the /rtc links so far, page to server (up) and back (down), upgrade included. */
+  const wire = { up: 0, down: 0 };
   await signaling.start();
 
   /** Open proxied links by tab, and tabs whose reconnects are refused until a time. */
@@ -193,6 +202,9 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
+      wire.up += Buffer.byteLength(`${lines.join('\r\n')}\r\n\r\n`) + head.length;
+      socket.on('data', (chunk: Buffer) => (wire.up += chunk.length));
+      upstream.on('data', (chunk: Buffer) => (wire.down += chunk.length));
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
@@ -215,6 +227,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
     port,
     restartSignaling,
     drop,
+    wireBytes: () => ({ ...wire }),
     async close() {
       for (const set of links.values()) for (const socket of set) socket.destroy();
       await restarting?.catch(() => {});

@@ -101,6 +101,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.#session.id;
   }
 
+  /** ICE servers the server handed this peer in its latest `welcome` (e.g. TURN credentials), if any. */
+  get iceServers(): RTCIceServer[] | undefined {
+    return this.#session.iceServers;
+  }
+
   get state(): PeerState {
     return this.#currentState;
   }

@@ -8,6 +8,8 @@ import { PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from './protocol
 export class ClientSession {
   #peerId: string | undefined;
   #secret: string | undefined;
+  /** From the latest welcome. */
+  iceServers: WelcomeFrame['iceServers'];
   readonly #seqByUrl = new Map<string, number>();
 
   get id(): string | undefined {
@@ -34,6 +36,7 @@ export class ClientSession {
     if (!welcome.resumed || welcome.peer !== this.#peerId) this.#seqByUrl.set(url, 0);
     this.#peerId = welcome.peer;
     this.#secret = welcome.secret;
+    this.iceServers = welcome.iceServers;
   }
 
   /** False for a notification seen before (resent after a resume): deliver each once. */

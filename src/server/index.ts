@@ -2,6 +2,8 @@
 export { SignalingServer } from './server.js';
 export type { Authenticate, RateLimit, SignalingServerOptions } from './options.js';
 export type { CompressionOptions } from './compression.js';
+export { turnCredentials } from './ice.js';
+export type { IceServersHook, IceServersContext, TurnCredentialsOptions } from './ice.js';
 export type {
   ConnectionEvent,
   DisconnectEvent,

@@ -3,6 +3,7 @@ import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
 import type { PerMessageDeflateOptions } from 'ws';
 import { deflateSettings, type CompressionOptions } from './compression.js';
+import type { IceServersHook } from './ice.js';
 import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './rooms.js';
 
 /**
@@ -135,6 +136,13 @@ export interface SignalingServerOptions {
    * @default false
    */
   perMessageDeflate?: boolean | CompressionOptions;
+  /**
+   * ICE servers for each peer, sent in every `welcome` (`peer.iceServers` on the client), e.g.
+   * `({ peerId }) => [turnCredentials({ secret, urls, peerId })]`. A throwing hook is reported
+   * as a warning and the peer gets none.
+   * @default undefined (no iceServers in welcome)
+   */
+  iceServers?: IceServersHook;
 }
 
 export interface NormalizedOptions {
@@ -156,6 +164,7 @@ export interface NormalizedOptions {
   authenticate: Authenticate | undefined;
   rooms: NormalizedRoomsOptions | false;
   perMessageDeflate: false | PerMessageDeflateOptions;
+  iceServers: IceServersHook | undefined;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -187,7 +196,13 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
     perMessageDeflate: deflateSettings(options.perMessageDeflate),
+    iceServers: iceServersHook(options.iceServers),
   };
+}
+
+function iceServersHook(hook: IceServersHook | undefined): IceServersHook | undefined {
+  if (hook !== undefined && typeof hook !== 'function') throw new TypeError('SignalingServer: option "iceServers" must be a function ({ peerId, req }) => RTCIceServer[]');
+  return hook;
 }
 
 function positive(name: string, value: number): number {

@@ -35,6 +35,8 @@ export interface NegotiationRoom {
 export interface SignalingLink {
   on(event: 'open', listener: () => void): unknown;
   off(event: 'open', listener: () => void): unknown;
+  /** ICE servers from the server's latest `welcome` (`peer.iceServers`): applied to the connection after each reconnect. */
+  readonly iceServers?: RTCIceServer[] | undefined;
 }
 
 export interface NegotiateOptions {
@@ -278,6 +280,15 @@ export function negotiate(
 
   /** The signaling link is back: ICE that broke meanwhile could not be restarted until now. */
   const onLinkOpen = (): void => {
+    // Fresh TURN credentials from this welcome, for the ICE restart below or a later one.
+    const iceServers = options.link?.iceServers;
+    if (iceServers && pc.signalingState !== 'closed') {
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+      } catch (error) {
+        report(error);
+      }
+    }
     const state = pc.iceConnectionState;
     if (state === 'failed' || state === 'disconnected') restartIce();
   };

@@ -112,4 +112,18 @@ describe('negotiate() with batching and a filter', () => {
     expect(parseRtcSignal({ rtc: 'candidates', candidates: [{}] })).toBeUndefined();
     expect(parseRtcSignal({ rtc: 'candidates', candidates: [srflx], end: 'yes' })).toBeUndefined();
   });
+
+  it("applies the link's ICE servers to the connection after each reconnect", () => {
+    const configs: RTCConfiguration[] = [];
+    const pc = Object.assign(new GatheringPc(), {
+      getConfiguration: () => ({ bundlePolicy: 'max-bundle', iceServers: [] }),
+      setConfiguration: (c: RTCConfiguration) => void configs.push(c),
+    });
+    let open!: () => void;
+    const link = { iceServers: [{ urls: 'turn:127.0.0.1', username: '1:p', credential: 'c' }], on: (_: 'open', fn: () => void) => void (open = fn), off: () => {} };
+    negotiate(pc as unknown as RTCPeerConnection, room().r, 'b', { polite: false, timers: manualTimers().timers, link });
+    expect(configs).toEqual([]);
+    open();
+    expect(configs).toEqual([{ bundlePolicy: 'max-bundle', iceServers: link.iceServers }]);
+  });
 });
