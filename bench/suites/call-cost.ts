@@ -9,6 +9,7 @@
 // Configurations: encrypted (the demo's default) or not, candidates batched (negotiate()'s
 // default, 50 ms) or sent one by one, perMessageDeflate off or on (threshold 1024 B).
 //   npx tsx bench/suites/call-cost.ts      this suite alone (needs dist/: npm run build)
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { startDemo } from '../../demo/server.js';
 import { launchChromium } from '../../test/support/chromium.js';
+import { canUnshare, inLoopbackNamespace, loopbackNamespaceArgv } from '../../test/support/netns.js';
 
 export interface CallCostConfig {
   e2e: boolean;
@@ -84,6 +86,19 @@ async function measure(browser: Browser, config: CallCostConfig): Promise<CallCo
   }
 }
 
+/**
+ * Like the browser tests, the calls run in a loopback-only network namespace where the machine
+ * allows it (root on Linux): ICE then pairs 127.0.0.1 only, the same on every machine.
+ */
+export function runCallCostIsolated(): CallCostRow[] | undefined {
+  if (inLoopbackNamespace() || !canUnshare()) return undefined;
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'resignal-call-cost-')), 'rows.json');
+  const argv = loopbackNamespaceArgv([process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--json', out]);
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`the call-cost suite failed (exit ${result.status})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as CallCostRow[];
+}
+
 export async function runCallCost(log: (line: string) => void = console.log): Promise<CallCostRow[]> {
   const browser = await launchChromium({ webrtc: true });
   const rows: CallCostRow[] = [];
@@ -102,6 +117,14 @@ export async function runCallCost(log: (line: string) => void = console.log): Pr
 const kB = (bytes: number) => (bytes / 1000).toFixed(1);
 const label = (c: CallCostConfig) => `${c.e2e ? 'encrypted' : 'clear'}, ${c.batch ? 'batched' : 'one per candidate'}, ${c.deflate ? 'deflate' : 'no compression'}`;
 
+/** bench/results/call-cost.md (results.md is written by the rest of the bench). */
+export function writeCallCost(rows: CallCostRow[], command: string): string {
+  const out = fileURLToPath(new URL('../results/call-cost.md', import.meta.url));
+  const network = inLoopbackNamespace() || canUnshare() ? 'a loopback-only network namespace' : "the machine's own network";
+  writeFileSync(out, `# Call cost\n\nMeasured ${new Date().toISOString()} with \`${command}\`, in ${network}.\n\n${callCostTable(rows)}\n`);
+  return out;
+}
+
 export function callCostTable(rows: CallCostRow[]): string {
   const lines = [
     '| signals | candidates | compression | frames up + down (pings) | room signals | payload kB up + down | wire kB up + down | total wire kB |',
@@ -116,8 +139,12 @@ export function callCostTable(rows: CallCostRow[]): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rows = await runCallCost();
-  const out = fileURLToPath(new URL('../results/call-cost.md', import.meta.url));
-  writeFileSync(out, `# Call cost\n\nMeasured ${new Date().toISOString()} with \`npx tsx bench/suites/call-cost.ts\`.\n\n${callCostTable(rows)}\n`);
+  const json = process.argv.indexOf('--json');
+  if (json > 0) {
+    writeFileSync(process.argv[json + 1]!, JSON.stringify(await runCallCost()));
+    process.exit(0);
+  }
+  const rows = runCallCostIsolated() ?? (await runCallCost());
+  writeCallCost(rows, 'npx tsx bench/suites/call-cost.ts');
   console.log(callCostTable(rows));
 }
