@@ -6,7 +6,9 @@
 //   dist/server.mjs, dist/server.cjs     reference server, Node only
 //   dist/resignal.umd(.min).js           global `Resignal`, every runtime dependency inlined
 //   dist/resignal.webrtc.umd(.min).js    script-tag add-on: adds negotiate() to the `Resignal` global
-//   dist/{index,webrtc,server}.d.ts/.d.cts  bundled type declarations (ESM and CJS flavour)
+//   dist/e2e.mjs, dist/e2e.cjs           resignal/e2e (end-to-end encrypted rooms), kept out of the core
+//   dist/resignal-e2e.umd(.min).js       global `ResignalE2E`, for script tags next to the core UMD
+//   dist/{index,webrtc,e2e,server}.d.ts/.d.cts  bundled type declarations (ESM and CJS flavour)
 // The client never imports zod at runtime (it validates with the guards in src/protocol/); the
 // browser builds fail if zod reaches them.
 // All JS outputs carry source maps.
@@ -58,7 +60,7 @@ const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['br
 export default [
   // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
   {
-    input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', e2e: 'src/e2e/index.ts', server: 'src/server/index.ts' },
     external: isDependency(runtimeDeps),
     plugins: [ts()],
     output: [
@@ -100,10 +102,30 @@ export default [
     ],
   })),
 
+  // Script tag for resignal/e2e: its own small bundle, so the core UMD does not grow.
+  {
+    input: 'src/e2e/index.ts',
+    onwarn,
+    plugins: [forbidWs(), browserResolve(), commonjs(), ts()],
+    output: [
+      { file: 'dist/resignal-e2e.umd.js', format: 'umd', name: 'ResignalE2E', sourcemap: true, banner, exports: 'named' },
+      {
+        file: 'dist/resignal-e2e.umd.min.js',
+        format: 'umd',
+        name: 'ResignalE2E',
+        sourcemap: true,
+        banner,
+        exports: 'named',
+        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+      },
+    ],
+  },
+
   // Types: one self-contained declaration file per entry, as .d.ts (import) and .d.cts (require).
   ...[
     ['index', 'src/index.ts'],
     ['webrtc', 'src/webrtc/index.ts'],
+    ['e2e', 'src/e2e/index.ts'],
     ['server', 'src/server/index.ts'],
   ].flatMap(([name, input]) =>
     ['d.ts', 'd.cts'].map((ext) => ({

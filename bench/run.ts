@@ -16,6 +16,7 @@ import { writeReport, type BenchResults } from './lib/report.js';
 import { resignalSource } from './lib/resignal-module.js';
 import { log } from './lib/util.js';
 import { runBundle } from './suites/bundle.js';
+import { runCallCost, runCallCostIsolated, writeCallCost } from './suites/call-cost.js';
 import { runCrash } from './suites/crash.js';
 import { runDeadLink } from './suites/deadlink.js';
 import { runRecovery } from './suites/recovery.js';
@@ -111,6 +112,13 @@ async function main(): Promise<void> {
     runRecovery({ rounds: config.recoveryRounds }),
   ]);
   const bundle = await runBundle();
+  // Frames and bytes of one two-party call setup in Chromium: its own report, call-cost.md.
+  try {
+    const rows = runCallCostIsolated() ?? (await runCallCost(log));
+    log(`wrote ${writeCallCost(rows, meta.command)}`);
+  } catch (error) {
+    notes.push(`The call-cost suite failed: ${String(error)}`);
+  }
 
   meta.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
   meta.durationS = Math.round((Date.now() - started.getTime()) / 1000);

@@ -1,8 +1,10 @@
 // resignal demo: a video call with chat between tabs, and a live view of the signaling link.
-// Plain script (no bundler): dist/resignal.umd.min.js, loaded just before, defines `Resignal`.
+// Plain script (no bundler): dist/resignal.umd.min.js and dist/resignal-e2e.umd.min.js, loaded
+// just before, define `Resignal` and `ResignalE2E`.
 (() => {
   'use strict';
   const { Peer, negotiate } = window.Resignal;
+  const { encryptRoom } = window.ResignalE2E;
   const $ = (id) => document.getElementById(id);
   const randomId = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => 'abcdefghijkmnpqrstuvwxyz23456789'[b % 32]).join('');
 
@@ -12,8 +14,20 @@
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(roomName)) {
     roomName = `room-${randomId(6)}`;
     params.set('room', roomName);
-    history.replaceState(null, '', `${location.pathname}?${params}`);
+    history.replaceState(null, '', `${location.pathname}?${params}${location.hash}`);
   }
+  // ---- The room's end-to-end secret lives in the URL fragment (#key=...), which browsers never
+  // send to any server; the link you share carries it. A fresh one is made if missing.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!/^[A-Za-z0-9_-]{22,}$/.test(fragment.get('key') ?? '')) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    fragment.set('key', btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+    history.replaceState(null, '', `${location.pathname}${location.search}#${fragment}`);
+  }
+  const roomSecret = fragment.get('key');
+  /** `?e2e=0` sends signals in clear text; `?batch=MS` sets negotiate()'s candidate batch window (the call-cost bench uses both). */
+  const encrypted = params.get('e2e') !== '0';
+  const candidateBatch = params.has('batch') ? Number(params.get('batch')) : undefined;
   /** `?debug` logs every room signal and PeerConnection state change to the console. */
   const debug = params.has('debug') ? (...args) => console.log(new Date().toISOString().slice(17, 23), ...args) : () => {};
   /** Tags this tab's WebSocket URL, so the demo server's "drop link" knows which socket to reset. */
@@ -140,7 +154,9 @@
   function startCall(id, meta) {
     if (calls.has(id)) return calls.get(id); // e.g. it rejoined after a server restart: same id, same call
     const name = (meta && typeof meta.name === 'string' && meta.name.slice(0, 40)) || `Peer ${id.slice(0, 4)}`;
-    const pc = new RTCPeerConnection({ iceServers: [] }); // two tabs on one machine need no STUN/TURN
+    // ICE servers the signaling server handed this peer (none by default: two tabs on one machine
+    // need no STUN/TURN); negotiate() applies fresh ones after each reconnect.
+    const pc = new RTCPeerConnection({ iceServers: peer.iceServers ?? [] });
     const call = { id, name, token: randomId(8), remoteToken: undefined, pc, chat: null, channels: [], negotiation: null, onSignal: null, tile: makeTile(name) };
     calls.set(id, call);
     // Negotiated on both sides with the same id: no offer/answer race over who creates it.
@@ -176,6 +192,7 @@
       localId: peer.id,
       link: peer, // restart ICE after a reconnect if it broke meanwhile
       onError: (error) => console.warn('negotiation with', id, error),
+      ...(candidateBatch !== undefined && { candidateBatch }),
     });
     setLane(`call:${id}`, `Call with ${name}`, pc.connectionState);
     systemMessage(`${name} joined`);
@@ -407,7 +424,14 @@
     }
     void startMedia();
     await peer.connect();
-    room = await peer.join(roomName, { name: myName });
+    // Signals (SDP, candidates, app data) are sealed with the room secret: the server relays
+    // ciphertext. Wrapped at once, before any held room event is delivered.
+    const joined = await peer.join(roomName, { name: myName });
+    room = encrypted ? encryptRoom(joined, { secret: roomSecret, peer }) : joined;
+    room.on('undecryptable', ({ from, reason, error }) => {
+      events.push({ type: 'undecryptable', from, reason, at: Date.now() });
+      console.warn('room:', error.message);
+    });
     room.on('peer-joined', ({ peer: member }) => {
       events.push({ type: 'peer-joined', peerId: member.id, at: Date.now() });
       startCall(member.id, member.meta);

@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
 /** The files the page may load: the demo's own assets and the UMD bundle. */
 function staticFile(pathname: string): string | undefined {
   if (pathname === '/') return path.join(DEMO_DIR, 'index.html');
-  const dist = /^\/dist\/(resignal(?:\.webrtc)?\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
+  const dist = /^\/dist\/(resignal(?:\.webrtc|-e2e)?\.umd(?:\.min)?\.js(?:\.map)?)$/.exec(pathname);
   if (dist) return path.join(ROOT, 'dist', dist[1]!);
   const own = /^\/([\w-]+\.(?:html|js|css|svg))$/.exec(pathname);
   return own ? path.join(DEMO_DIR, own[1]!) : undefined;
@@ -42,7 +42,11 @@ class SignalingProcess {
   private child: ChildProcess | undefined;
   port = 0;
 
-  constructor(private readonly sessionTtl: number) {}
+  constructor(
+    private readonly sessionTtl: number,
+    /** Extra environment for the signaling process (e.g. CAPTURE_FRAMES). */
+    private readonly extraEnv: Record<string, string> = {},
+  ) {}
 
   get running(): boolean {
     return this.child !== undefined;
@@ -51,7 +55,7 @@ class SignalingProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', SIGNALING_MAIN], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl) },
+      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl), ...this.extraEnv },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.port = await new Promise<number>((resolve, reject) => {
@@ -87,6 +91,10 @@ export interface DemoServerOptions {
   host?: string;
   /** The signaling server's sessionTtl (ms). @default 30000 */
   sessionTtl?: number;
+  /** Append every frame the signaling server receives and sends to this file, one JSON line each (tests). @default undefined */
+  captureFile?: string;
+  /** The signaling server's perMessageDeflate threshold in bytes; undefined leaves compression off. @default undefined */
+  deflateThreshold?: number;
   /** Enable /api/drop and /api/restart. @default true */
   controls?: boolean;
 }
@@ -99,6 +107,8 @@ export interface DemoServer {
   restartSignaling(downMs?: number): Promise<void>;
   /** Reset the TCP links of one tab (the `client` query parameter of its WebSocket URL). */
   drop(client: string, holdMs?: number): number;
+  /** TCP bytes carried on the signaling links so far, both ways, for every tab. */
+  wireBytes(): { up: number; down: number };
   close(): Promise<void>;
 }
 
@@ -106,7 +116,12 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   const host = options.host ?? '127.0.0.1';
   const controls = options.controls ?? true;
   const sessionTtl = options.sessionTtl ?? 30_000;
-  const signaling = new SignalingProcess(sessionTtl);
+  const signaling = new SignalingProcess(sessionTtl, {
+    ...(options.captureFile !== undefined && { CAPTURE_FRAMES: options.captureFile }),
+    ...(options.deflateThreshold !== undefined && { DEFLATE_THRESHOLD: String(options.deflateThreshold) }),
+  });
+  /** TCP bytes of the /rtc links so far, page to server (up) and back (down), upgrade included. */
+  const wire = { up: 0, down: 0 };
   await signaling.start();
 
   /** Open proxied links by tab, and tabs whose reconnects are refused until a time. */
@@ -187,6 +202,9 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
+      wire.up += Buffer.byteLength(`${lines.join('\r\n')}\r\n\r\n`) + head.length;
+      socket.on('data', (chunk: Buffer) => (wire.up += chunk.length));
+      upstream.on('data', (chunk: Buffer) => (wire.down += chunk.length));
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
@@ -209,6 +227,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
     port,
     restartSignaling,
     drop,
+    wireBytes: () => ({ ...wire }),
     async close() {
       for (const set of links.values()) for (const socket of set) socket.destroy();
       await restarting?.catch(() => {});

@@ -3,7 +3,12 @@
 // Started by demo/server.ts; prints "listening <port>" once ready.
 //   PORT         port on 127.0.0.1 (0 = any free one)        @default 0
 //   SESSION_TTL  ms a dropped peer keeps its id and rooms     @default 30000
+//   DEFLATE_THRESHOLD  turn perMessageDeflate on, frames from this many bytes  @default unset (off)
+//   CAPTURE_FRAMES  file to append every frame seen to, for tests (see capture.ts)  @default unset
 import { SignalingServer } from '../src/server/index.js';
+import { captureFrames } from './capture.js';
+
+if (process.env.CAPTURE_FRAMES) captureFrames(process.env.CAPTURE_FRAMES);
 
 const server = new SignalingServer({
   host: '127.0.0.1',
@@ -12,6 +17,7 @@ const server = new SignalingServer({
   sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
   // A mesh call: every member sends media to every other one, so keep rooms small.
   rooms: { maxPeers: 6 },
+  ...(process.env.DEFLATE_THRESHOLD && { perMessageDeflate: { threshold: Number(process.env.DEFLATE_THRESHOLD) } }),
 });
 server.on('warning', ({ code, message }) => console.warn(`signaling: ${code}: ${message}`));
 await server.listen();

@@ -9,7 +9,9 @@ export type SignalErrorCode =
   | 'ABORTED'
   | 'BAD_MESSAGE'
   | 'REMOTE'
-  | 'NOT_REPLAYED';
+  | 'NOT_REPLAYED'
+  /** resignal/e2e: a received payload could not be decrypted and authenticated. */
+  | 'DECRYPT_FAILED';
 
 export interface SignalErrorDetails {
   cause?: unknown;

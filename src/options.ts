@@ -1,6 +1,7 @@
 import type { AckOptions } from './acks.js';
 import { defaultEnv, type Env, type WebSocketCtor } from './env.js';
 import { MAX_TIMER_DELAY } from './protocol/codec.js';
+import type { TransportFactory } from './transport/transport.js';
 
 export interface BackoffOptions {
   /** Waits (ms) between failed attempts before the first successful open; the last one repeats. @default [200, 400, 600] */
@@ -57,6 +58,12 @@ export interface PeerOptions {
   token?: TokenSource;
   /** WebSocket implementation. @default the browser's WebSocket, or `ws` in Node (via isomorphic-ws) */
   WebSocket?: WebSocketCtor;
+  /**
+   * Opens the link of each attempt (a WebTransport, an in-memory pair in tests...). With it,
+   * `urls` may use any scheme the transport understands, and `WebSocket` is not used.
+   * @default a WebSocket transport over `WebSocket`
+   */
+  transport?: TransportFactory;
   /** Replace parts of the runtime (clock, timers, random, network events). Mostly for tests. @default the real runtime */
   env?: Partial<Env>;
 }
@@ -72,6 +79,8 @@ export interface NormalizedOptions {
   maxInboundBytes: number;
   acks: Required<AckOptions>;
   token: TokenSource | undefined;
+  /** Undefined: the WebSocket transport over `env.WebSocket`. */
+  transport: TransportFactory | undefined;
   env: Env;
 }
 
@@ -80,8 +89,12 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('resignal: new Peer(options) needs an options object with `urls`');
   const urls = typeof options.urls === 'string' ? [options.urls] : [...(options.urls ?? [])];
   if (urls.length === 0) throw new TypeError('resignal: `urls` must be a ws:// or wss:// URL or a non-empty array of them');
+  const transport = options.transport;
+  if (transport !== undefined && typeof transport !== 'function') throw new TypeError('resignal: `transport` must be a function (url, handlers) => Transport');
   for (const url of urls) {
-    if (typeof url !== 'string' || !/^wss?:\/\/./i.test(url)) throw new TypeError(`resignal: ${JSON.stringify(url)} is not a ws:// or wss:// URL`);
+    // A custom transport has its own schemes (https:// for WebTransport...): only the WebSocket one is checked here.
+    const ok = typeof url === 'string' && (transport ? url.length > 0 : /^wss?:\/\/./i.test(url));
+    if (!ok) throw new TypeError(`resignal: ${JSON.stringify(url)} is not a ${transport ? 'non-empty URL string' : 'ws:// or wss:// URL'}`);
   }
   const backoff = {
     connect: schedule('backoff.connect', options.backoff?.connect ?? [200, 400, 600]),
@@ -114,6 +127,7 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
       delay: delay('acks.delay', options.acks?.delay ?? 250),
     },
     token,
+    transport,
     env,
   };
 }

@@ -77,7 +77,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     super();
     this.#options = normalizeOptions(options);
     const { env } = this.#options;
-    this.#openTransport = webSocketTransport(env.WebSocket, this.#options.maxInboundBytes);
+    this.#openTransport = this.#options.transport ?? webSocketTransport(env.WebSocket, this.#options.maxInboundBytes);
     this.#acks = new AckSchedule(env, this.#options.acks, () => this.#transport?.send(encodeFrame({ type: 'ack', seq: this.#session.ack(this.#currentUrl!) })));
     this.#schedule = new ReconnectSchedule(this.#options.urls, this.#options.backoff, env.random);
     this.#buffer = new SendBuffer(this.#options.sendBuffer, env);
@@ -107,6 +107,11 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   /** Server-assigned id; stable across reconnects while the server keeps the session. */
   get id(): string | undefined {
     return this.#session.id;
+  }
+
+  /** ICE servers the server handed this peer in its latest `welcome` (e.g. TURN credentials), if any. */
+  get iceServers(): RTCIceServer[] | undefined {
+    return this.#session.iceServers;
   }
 
   get state(): PeerState {

@@ -9,6 +9,8 @@ import { PROTOCOL_VERSION } from './protocol/version.js';
 export class ClientSession {
   #peerId: string | undefined;
   #secret: string | undefined;
+  /** From the latest welcome. */
+  iceServers: WelcomeFrame['iceServers'];
   readonly #seqByUrl = new Map<string, number>();
   /** Notifications this link's `welcome.lost` already reported: seq jumps up to this many are not counted again. */
   #excused = 0;
@@ -38,6 +40,7 @@ export class ClientSession {
     this.#peerId = welcome.peer;
     this.#secret = welcome.secret;
     this.#excused = welcome.lost?.count ?? 0;
+    this.iceServers = welcome.iceServers;
   }
 
   /**

@@ -105,6 +105,11 @@ export function array(item: Check): Check {
   };
 }
 
+/** Valid for either check (zod `z.union([a, b])`, which reports a failure at the union itself). */
+export function either(a: Check, b: Check): Check {
+  return (v) => (a(v) === undefined || b(v) === undefined ? undefined : issue('one of the allowed shapes', v));
+}
+
 /**
  * An object of string keys to valid values (zod `z.record(z.string(), ...)`). Like zod, a key
  * named `__proto__` is skipped: zod drops it from its output instead of checking it.

@@ -1,6 +1,6 @@
 // Guards for every frame, one per schema in frames.ts (same names, same rules). Only types come
 // from frames.ts, so a client that uses these never loads zod.
-import { boolean, count, literal, number, object, oneOf, optional, record, string, unknown, type Guard } from './check.js';
+import { array, boolean, count, either, literal, number, object, oneOf, optional, record, string, unknown, type Guard } from './check.js';
 import type * as F from './frames.js';
 
 const id = string(1, 128);
@@ -15,6 +15,7 @@ const welcome = object({
   secret: id,
   resumed: boolean,
   lost: optional(object({ count, rooms: optional(record(count)) })),
+  iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
 });
 const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [

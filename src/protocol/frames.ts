@@ -18,6 +18,13 @@ export const HelloFrame = z.object({
   ack: z.optional(seq),
 });
 
+/** One entry of RTCConfiguration.iceServers, as a server hands it out (see `iceServers` in `welcome`). */
+export const IceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.optional(z.string()),
+  credential: z.optional(z.string()),
+});
+
 export const WelcomeFrame = z.object({
   type: z.literal('welcome'),
   version: z.number(),
@@ -30,6 +37,8 @@ export const WelcomeFrame = z.object({
    * notifications among them by room name. Absent when nothing was lost.
    */
   lost: z.optional(z.object({ count: seq, rooms: z.optional(z.record(z.string(), seq)) })),
+  /** ICE servers for this peer's RTCPeerConnections (e.g. TURN credentials made for it). Absent when the server has none. */
+  iceServers: z.optional(z.array(IceServer)),
 });
 
 export const RequestFrame = z.object({
@@ -71,6 +80,7 @@ export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFram
 
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type IceServer = z.infer<typeof IceServer>;
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 export type NotificationFrame = z.infer<typeof NotificationFrame>;

@@ -7,6 +7,7 @@ import { decodeFrame, encodeFrame } from '../protocol/codec.js';
 import { ClientFrame } from '../protocol/frame-guards.js';
 import { PROTOCOL_VERSION, type HelloFrame } from '../protocol/frames.js';
 import type { ServerEnv } from './env.js';
+import { iceServersFor } from './ice.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { encodeNotification, type EncodedNotification } from './outbox.js';
@@ -270,7 +271,10 @@ export class Hub {
     link.session = session;
     session.link = link;
     const { id: peer, secret } = session;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed }));
+    const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
+      this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
+    );
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(iceServers && { iceServers }) }));
     for (const text of session.outbox.pending()) link.send(text);
     // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
     if (link.state === 'open') this.fire('connection', { peerId: peer, resumed });

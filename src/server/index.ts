@@ -2,6 +2,9 @@
 export { SignalingServer } from './server.js';
 export type { Authenticate, RateLimit, SignalingServerOptions } from './options.js';
 export type { ServerEnv } from './env.js';
+export type { CompressionOptions } from './compression.js';
+export { turnCredentials } from './ice.js';
+export type { IceServersHook, IceServersContext, TurnCredentialsOptions } from './ice.js';
 export type {
   ConnectionEvent,
   DisconnectEvent,

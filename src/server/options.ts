@@ -3,6 +3,9 @@ import { MAX_TIMER_DELAY } from '../protocol/codec.js';
 import type { HelloFrame } from '../protocol/frames.js';
 import { normalizeServerEnv, type ServerEnv } from './env.js';
 import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions } from './room-directory.js';
+import type { PerMessageDeflateOptions } from 'ws';
+import { deflateSettings, type CompressionOptions } from './compression.js';
+import type { IceServersHook } from './ice.js';
 
 /**
  * Decides whether a `hello` may open a session. Return `true` to accept. Return `false`,
@@ -133,6 +136,20 @@ export interface SignalingServerOptions {
    * @default the runtime's (Date.now, Node's timers, nanoid)
    */
   env?: Partial<ServerEnv>;
+  /**
+   * WebSocket per-message compression (permessage-deflate), when the client offers it
+   * (browsers and the Node client do). Frames under `threshold` bytes stay uncompressed.
+   * Each compressing socket holds zlib memory: see the README, "Compression".
+   * @default false
+   */
+  perMessageDeflate?: boolean | CompressionOptions;
+  /**
+   * ICE servers for each peer, sent in every `welcome` (`peer.iceServers` on the client), e.g.
+   * `({ peerId }) => [turnCredentials({ secret, urls, peerId })]`. A throwing hook is reported
+   * as a warning and the peer gets none.
+   * @default undefined (no iceServers in welcome)
+   */
+  iceServers?: IceServersHook;
 }
 
 export interface NormalizedOptions {
@@ -154,6 +171,8 @@ export interface NormalizedOptions {
   authenticate: Authenticate | undefined;
   rooms: NormalizedRoomsOptions | false;
   env: ServerEnv;
+  perMessageDeflate: false | PerMessageDeflateOptions;
+  iceServers: IceServersHook | undefined;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -185,7 +204,14 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
     env: normalizeServerEnv(options.env),
+    perMessageDeflate: deflateSettings(options.perMessageDeflate),
+    iceServers: iceServersHook(options.iceServers),
   };
+}
+
+function iceServersHook(hook: IceServersHook | undefined): IceServersHook | undefined {
+  if (hook !== undefined && typeof hook !== 'function') throw new TypeError('SignalingServer: option "iceServers" must be a function ({ peerId, req }) => RTCIceServer[]');
+  return hook;
 }
 
 function positive(name: string, value: number): number {

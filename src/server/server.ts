@@ -50,9 +50,9 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
     if (this.state === 'closing') throw new Error('SignalingServer: listen() after close()');
     if (this.state === 'listening') return;
     this.state = 'listening';
-    const { server, port, host, path, maxPayload } = this.options;
+    const { server, port, host, path, maxPayload, perMessageDeflate } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
-    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate: false });
+    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate });
     this.wss = wss;
     wss.on('connection', (ws, req) => {
       if (this.state === 'listening') this.hub.accept(ws, req);

@@ -3,3 +3,5 @@
 // script-tag add-on (dist/resignal.webrtc.umd.min.js) attaches these to the `Resignal` global.
 export { negotiate, isPolite, parseRtcSignal } from './negotiate.js';
 export type { Negotiation, NegotiateOptions, NegotiationTimers, NegotiationRoom, SignalingLink, SignalEventLike, RtcSignal } from './negotiate.js';
+export { candidateFilters, candidateFields, isPrivateAddress } from './candidates.js';
+export type { CandidateFilter, CandidateFields } from './candidates.js';

@@ -5,14 +5,18 @@
 // RTCPeerConnection is passed in, so this file never reaches for a browser global.
 
 import type { Env } from '../env.js';
+import { CandidateBatch, filterSdp, type CandidateFilter } from './candidates.js';
 
 /**
- * A signal exchanged with the other side: `{ rtc: 'description', ... }`, `{ rtc: 'candidate', ... }`,
- * or `{ rtc: 'resync' }` (signals to the sender were lost: send a pending offer again).
+ * A signal exchanged with the other side: a description, trickled candidates (negotiate()
+ * sends them in batches, `candidates` with `end` once gathering is complete, and accepts the
+ * single `candidate` form too), or `{ rtc: 'resync' }` (signals to the sender were lost:
+ * send a pending offer again).
  */
 export type RtcSignal =
   | { rtc: 'description'; description: RTCSessionDescriptionInit }
   | { rtc: 'candidate'; candidate: RTCIceCandidateInit }
+  | { rtc: 'candidates'; candidates: RTCIceCandidateInit[]; end?: true }
   | { rtc: 'resync' };
 
 export interface SignalEventLike {
@@ -33,6 +37,8 @@ export interface NegotiationRoom {
 export interface SignalingLink {
   on(event: 'open', listener: () => void): unknown;
   off(event: 'open', listener: () => void): unknown;
+  /** ICE servers from the server's latest `welcome` (`peer.iceServers`): applied to the connection after each reconnect. */
+  readonly iceServers?: RTCIceServer[] | undefined;
 }
 
 export interface NegotiateOptions {
@@ -63,6 +69,18 @@ export interface NegotiateOptions {
   onError?: (error: unknown) => void;
   /** Where the two timers above come from (tests pass fakes). @default the runtime's setTimeout/clearTimeout */
   timers?: NegotiationTimers;
+  /**
+   * Candidates gathered within this many ms of the first one go out as one signal
+   * (end-of-candidates flushes at once). 0 sends each candidate alone.
+   * @default 50
+   */
+  candidateBatch?: number;
+  /**
+   * Local candidates this returns false for are never sent (nor left in a description),
+   * e.g. `candidateFilters.noPrivateAddresses` or `candidateFilters.relayOnly`.
+   * @default undefined (send every candidate)
+   */
+  candidateFilter?: CandidateFilter;
 }
 
 /** The timer functions `negotiate()` uses: the same pair a Peer takes from its `env`. */
@@ -98,13 +116,18 @@ export function parseRtcSignal(data: unknown): RtcSignal | undefined {
     if (typeof d !== 'object' || d === null || !types.includes(d.type) || (d.sdp !== undefined && typeof d.sdp !== 'string')) return undefined;
     return { rtc: 'description', description: { type: d.type as RTCSdpType, ...(d.sdp !== undefined && { sdp: d.sdp as string }) } };
   }
-  if (signal.rtc === 'candidate') {
-    const c = signal.candidate as { candidate?: unknown } | null;
-    if (typeof c !== 'object' || c === null || typeof c.candidate !== 'string') return undefined;
-    return { rtc: 'candidate', candidate: c as RTCIceCandidateInit };
+  if (signal.rtc === 'candidate') return isCandidate(signal.candidate) ? { rtc: 'candidate', candidate: signal.candidate } : undefined;
+  if (signal.rtc === 'candidates') {
+    const { candidates, end } = signal as { candidates?: unknown; end?: unknown };
+    if (!Array.isArray(candidates) || !candidates.every(isCandidate) || (end !== undefined && end !== true)) return undefined;
+    return { rtc: 'candidates', candidates, ...(end === true && { end }) };
   }
   if (signal.rtc === 'resync') return { rtc: 'resync' };
   return undefined;
+}
+
+function isCandidate(c: unknown): c is RTCIceCandidateInit {
+  return typeof c === 'object' && c !== null && typeof (c as { candidate?: unknown }).candidate === 'string';
 }
 
 /**
@@ -125,6 +148,7 @@ export function negotiate(
   const initialOfferDelay = options.initialOfferDelay ?? 1000;
   const report = options.onError ?? ((error: unknown) => console.error('resignal negotiate:', error));
   const timers = options.timers ?? runtimeTimers;
+  const keep = options.candidateFilter;
 
   let makingOffer = false;
   let ignoreOffer = false;
@@ -136,14 +160,19 @@ export function negotiate(
   let firstOfferWaited = !polite || initialOfferDelay <= 0;
   /** Candidates gathered while a local description is being set wait until it has been sent. */
   let held: RTCIceCandidateInit[] | undefined;
+  /** Gathering completed while candidates were held. */
+  let heldEnd = false;
 
   const send = (signal: RtcSignal): void => {
     if (!closed) room.signal(remoteId, signal).catch(report);
   };
   const sendDescription = (): void => {
     const d = pc.localDescription;
-    if (d) send({ rtc: 'description', description: { type: d.type, sdp: d.sdp } });
+    if (d) send({ rtc: 'description', description: { type: d.type, sdp: keep ? filterSdp(d.sdp, keep) : d.sdp } });
   };
+  const batch = new CandidateBatch(options.candidateBatch ?? 50, timers, (candidates, end) =>
+    send(candidates.length === 1 && !end ? { rtc: 'candidate', candidate: candidates[0]! } : { rtc: 'candidates', candidates, ...(end && { end }) }),
+  );
 
   /** Set a local description (an offer, or the answer to the remote offer) and send it, then its candidates. */
   const describe = async (offering: boolean): Promise<void> => {
@@ -154,8 +183,11 @@ export function negotiate(
       if (!offering || pc.signalingState === 'have-local-offer') sendDescription();
     } finally {
       const candidates = held;
+      const end = heldEnd;
       held = undefined;
-      for (const candidate of candidates) send({ rtc: 'candidate', candidate });
+      heldEnd = false;
+      for (const candidate of candidates) batch.add(candidate);
+      batch.flush(end); // they waited for the description already
     }
   };
 
@@ -184,22 +216,34 @@ export function negotiate(
   };
 
   const onIceCandidate = (event: RTCPeerConnectionIceEvent): void => {
-    // A null candidate only means "gathering finished"; the other side does not need it.
-    if (!event.candidate) return;
+    // A null candidate means "gathering finished": it flushes the batch and rides along.
+    if (!event.candidate) {
+      if (held) heldEnd = true;
+      else batch.flush(true);
+      return;
+    }
     const candidate = event.candidate.toJSON();
+    if (keep && !keep(candidate)) return;
     if (held) held.push(candidate);
-    else send({ rtc: 'candidate', candidate });
+    else batch.add(candidate);
+  };
+
+  const addCandidate = async (candidate: RTCIceCandidateInit): Promise<void> => {
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch (error) {
+      // Candidates of an offer we ignored have no matching description here.
+      if (!ignoreOffer) throw error;
+    }
   };
 
   const apply = async (signal: RtcSignal): Promise<void> => {
     if (signal.rtc === 'resync') return resendOffer();
-    if (signal.rtc === 'candidate') {
-      try {
-        await pc.addIceCandidate(signal.candidate);
-      } catch (error) {
-        // Candidates of an offer we ignored have no matching description here.
-        if (!ignoreOffer) throw error;
-      }
+    if (signal.rtc === 'candidate') return addCandidate(signal.candidate);
+    if (signal.rtc === 'candidates') {
+      for (const candidate of signal.candidates) await addCandidate(candidate);
+      // End-of-candidates only helps ICE conclude sooner; a browser that refuses it loses nothing.
+      if (signal.end && pc.remoteDescription) await pc.addIceCandidate({ candidate: '' }).catch(() => {});
       return;
     }
     const { description } = signal;
@@ -240,6 +284,15 @@ export function negotiate(
 
   /** The signaling link is back: ICE that broke meanwhile could not be restarted until now. */
   const onLinkOpen = (): void => {
+    // Fresh TURN credentials from this welcome, for the ICE restart below or a later one.
+    const iceServers = options.link?.iceServers;
+    if (iceServers && pc.signalingState !== 'closed') {
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+      } catch (error) {
+        report(error);
+      }
+    }
     const state = pc.iceConnectionState;
     if (state === 'failed' || state === 'disconnected') restartIce();
   };
@@ -283,6 +336,7 @@ export function negotiate(
       closed = true;
       timers.clearTimeout(disconnectedTimer);
       timers.clearTimeout(firstOfferTimer);
+      batch.close();
       pc.removeEventListener('negotiationneeded', onNegotiationNeeded);
       pc.removeEventListener('icecandidate', onIceCandidate);
       pc.removeEventListener('iceconnectionstatechange', onIceStateChange);

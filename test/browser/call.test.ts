@@ -4,6 +4,7 @@
 // demo's buttons break it, and the call must survive each one.
 // Run inside a loopback-only network namespace by `npm test` (test/browser/run.ts).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { startDemo, type DemoServer } from '../../demo/server.js';
 import { inLoopbackNamespace, launchChromium } from '../support/chromium.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url);
+/** The end-to-end secret both pages get in their URL fragment (16 random bytes, base64url). */
+const ROOM_KEY = randomBytes(16).toString('base64url');
 
 // Killing the call's UDP path needs a firewall rule. Only inside the loopback-only namespace
 // (npm test, via run.ts) is that safe: there it cannot touch the machine's real network.
@@ -118,7 +121,8 @@ describe('the demo call in Chromium', () => {
       return page;
     };
     [a, b] = await Promise.all([open({ width: 1280, height: 860 }), open({ width: 390, height: 844 })]);
-    const url = `http://127.0.0.1:${demo.port}/?room=browser-test-${Date.now().toString(36)}`;
+    // The fragment carries the room's end-to-end secret, as the demo's shared link does.
+    const url = `http://127.0.0.1:${demo.port}/?room=browser-test-${Date.now().toString(36)}#key=${ROOM_KEY}`;
     for (const page of [a, b]) {
       await page.goto(url);
       await page.evaluate('demo.ready');
@@ -277,7 +281,7 @@ describe('the demo call in Chromium', () => {
     const short = await startDemo({ port: 0, host: '127.0.0.1', sessionTtl: ttl });
     const mine: BrowserContext[] = [];
     try {
-      const url = `http://127.0.0.1:${short.port}/?room=expiry-test-${Date.now().toString(36)}`;
+      const url = `http://127.0.0.1:${short.port}/?room=expiry-test-${Date.now().toString(36)}#key=${ROOM_KEY}`;
       const pages: Page[] = [];
       for (let i = 0; i < 2; i++) {
         const context = await browser.newContext({ viewport: { width: 800, height: 700 } });

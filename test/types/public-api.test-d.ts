@@ -89,7 +89,7 @@ describe('requests', () => {
 describe('errors', () => {
   test('SignalErrorCode is exactly this union', () => {
     expectTypeOf<SignalErrorCode>().toEqualTypeOf<
-      'TIMEOUT' | 'CLOSED' | 'KICKED' | 'BUFFER_FULL' | 'TOO_LARGE' | 'UNREACHABLE' | 'ABORTED' | 'BAD_MESSAGE' | 'REMOTE' | 'NOT_REPLAYED'
+      'TIMEOUT' | 'CLOSED' | 'KICKED' | 'BUFFER_FULL' | 'TOO_LARGE' | 'UNREACHABLE' | 'ABORTED' | 'BAD_MESSAGE' | 'REMOTE' | 'NOT_REPLAYED' | 'DECRYPT_FAILED'
     >();
   });
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
-import { array, boolean, count, literal, number, object, oneOf, optional, record, string, unknown, isObject, type Check, type Issue } from '../../src/protocol/check.js';
+import { array, boolean, count, either, literal, number, object, oneOf, optional, record, string, unknown, isObject, type Check, type Issue } from '../../src/protocol/check.js';
 import * as frameGuards from '../../src/protocol/frame-guards.js';
 import * as frameSchemas from '../../src/protocol/frames.js';
 import * as roomGuards from '../../src/protocol/room-guards.js';
@@ -100,13 +100,15 @@ const recordKeepingProto = (value: Check): Check => (v) => {
   return undefined;
 };
 const id = string(1, 128);
-const welcome = (lost: Check, resumed: Check = boolean) => object({ type: literal('welcome'), version: number, peer: id, secret: id, resumed, lost });
+const iceServers = optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) })));
+const welcome = (lost: Check, resumed: Check = boolean, ice: Check = iceServers) => object({ type: literal('welcome'), version: number, peer: id, secret: id, resumed, lost, iceServers: ice });
 const member = object({ id: string(), meta: optional(unknown) });
 
 const mutants: Array<[string, ShapeName | 'ClientFrame', Check]> = [
   ['lost.rooms counts may be fractions', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(number)) })))],
   ['lost.rooms checks a "__proto__" key', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(recordKeepingProto(count)) })))],
   ['lost.count is not checked', 'WelcomeFrame', welcome(optional(object({ count: unknown, rooms: optional(record(count)) })))],
+  ['ICE server urls may be a list of anything', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), boolean, optional(array(object({ urls: either(string(), array(unknown)), username: optional(string()), credential: optional(string()) }))))],
   ['resumed may be absent', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), optional(boolean))],
   ['pong id may be an unsafe integer', 'PongFrame', object({ type: literal('pong'), id: looseCount })],
   ['pong id may not be 0', 'PongFrame', object({ type: literal('pong'), id: positiveCount })],

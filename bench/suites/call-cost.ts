@@ -1,0 +1,150 @@
+// What one two-party call setup costs on the signaling links: the demo's call in real
+// Chromium (two browser contexts, fake camera), counted from the first page load until both
+// sides are connected with the chat channel open, plus 1.5 s for late candidates and acks.
+//   frames:  text frames the signaling server received (up) and sent (down), both tabs,
+//            from its own view (demo/capture.ts); pings and pongs are counted separately
+//   payload: UTF-8 bytes of those frames, before compression
+//   wire:    TCP bytes on the tabs' signaling links (demo/server.ts proxy): WebSocket
+//            headers, masking, the HTTP upgrade, and compression when it is on
+// Configurations: encrypted (the demo's default) or not, candidates batched (negotiate()'s
+// default, 50 ms) or sent one by one, perMessageDeflate off or on (threshold 1024 B).
+//   npx tsx bench/suites/call-cost.ts      this suite alone (needs dist/: npm run build)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { startDemo } from '../../demo/server.js';
+import { launchChromium } from '../../test/support/chromium.js';
+import { canUnshare, inLoopbackNamespace, loopbackNamespaceArgv } from '../../test/support/netns.js';
+
+export interface CallCostConfig {
+  e2e: boolean;
+  batch: boolean;
+  deflate: boolean;
+}
+
+export interface CallCostRow extends CallCostConfig {
+  frames: { up: number; down: number };
+  /** Of those frames, pings and pongs (liveness, not the call). */
+  pings: number;
+  /** Room signals sent (each: a request, its answer, a notification). */
+  signals: number;
+  payloadBytes: { up: number; down: number };
+  wireBytes: { up: number; down: number };
+  setupMs: number;
+}
+
+export const CALL_COST_CONFIGS: CallCostConfig[] = [
+  { e2e: false, batch: false, deflate: false },
+  { e2e: false, batch: true, deflate: false },
+  { e2e: true, batch: false, deflate: false },
+  { e2e: true, batch: true, deflate: false },
+  { e2e: true, batch: true, deflate: true },
+  { e2e: false, batch: true, deflate: true },
+];
+
+async function measure(browser: Browser, config: CallCostConfig): Promise<CallCostRow> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'resignal-call-cost-'));
+  const file = path.join(dir, 'frames.jsonl');
+  writeFileSync(file, '');
+  const demo = await startDemo({ port: 0, host: '127.0.0.1', captureFile: file, ...(config.deflate && { deflateThreshold: 1024 }) });
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  try {
+    const query = `room=cost-${Date.now().toString(36)}&e2e=${config.e2e ? 1 : 0}${config.batch ? '' : '&batch=0'}`;
+    const url = `http://127.0.0.1:${demo.port}/?${query}#key=${'k'.repeat(22)}`;
+    const t0 = Date.now();
+    const pages = await Promise.all(contexts.map((c) => c.newPage()));
+    for (const page of pages) {
+      await page.goto(url);
+      await page.evaluate('demo.ready');
+    }
+    const connected = `[...demo.calls.values()].some((c) => c.pc.connectionState === 'connected' && c.chat.readyState === 'open')`;
+    for (const page of pages) await page.waitForFunction(connected, undefined, { timeout: 60_000, polling: 50 });
+    const setupMs = Date.now() - t0;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const wireBytes = demo.wireBytes();
+    const frames = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { dir: 'in' | 'out'; bytes: number; text: string });
+    const count = (dir: 'in' | 'out') => frames.filter((f) => f.dir === dir);
+    return {
+      ...config,
+      frames: { up: count('in').length, down: count('out').length },
+      pings: frames.filter((f) => /^\{"type":"p[io]ng"/.test(f.text)).length,
+      signals: frames.filter((f) => f.dir === 'in' && f.text.includes('"method":"signal"')).length,
+      payloadBytes: { up: count('in').reduce((n, f) => n + f.bytes, 0), down: count('out').reduce((n, f) => n + f.bytes, 0) },
+      wireBytes,
+      setupMs,
+    };
+  } finally {
+    for (const context of contexts) await context.close().catch(() => {});
+    await demo.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Like the browser tests, the calls run in a loopback-only network namespace where the machine
+ * allows it (root on Linux): ICE then pairs 127.0.0.1 only, the same on every machine.
+ */
+export function runCallCostIsolated(): CallCostRow[] | undefined {
+  if (inLoopbackNamespace() || !canUnshare()) return undefined;
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'resignal-call-cost-')), 'rows.json');
+  const argv = loopbackNamespaceArgv([process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--json', out]);
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`the call-cost suite failed (exit ${result.status})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as CallCostRow[];
+}
+
+export async function runCallCost(log: (line: string) => void = console.log): Promise<CallCostRow[]> {
+  const browser = await launchChromium({ webrtc: true });
+  const rows: CallCostRow[] = [];
+  try {
+    for (const config of CALL_COST_CONFIGS) {
+      const row = await measure(browser, config);
+      log(`call cost ${label(row)}: ${row.frames.up + row.frames.down} frames, ${kB(row.wireBytes.up + row.wireBytes.down)} kB on the wire`);
+      rows.push(row);
+    }
+  } finally {
+    await browser.close();
+  }
+  return rows;
+}
+
+const kB = (bytes: number) => (bytes / 1000).toFixed(1);
+const label = (c: CallCostConfig) => `${c.e2e ? 'encrypted' : 'clear'}, ${c.batch ? 'batched' : 'one per candidate'}, ${c.deflate ? 'deflate' : 'no compression'}`;
+
+/** bench/results/call-cost.md (results.md is written by the rest of the bench). */
+export function writeCallCost(rows: CallCostRow[], command: string): string {
+  const out = fileURLToPath(new URL('../results/call-cost.md', import.meta.url));
+  const network = inLoopbackNamespace() || canUnshare() ? 'a loopback-only network namespace' : "the machine's own network";
+  writeFileSync(out, `# Call cost\n\nMeasured ${new Date().toISOString()} with \`${command}\`, in ${network}.\n\n${callCostTable(rows)}\n`);
+  return out;
+}
+
+export function callCostTable(rows: CallCostRow[]): string {
+  const lines = [
+    '| signals | candidates | compression | frames up + down (pings) | room signals | payload kB up + down | wire kB up + down | total wire kB |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.frames.up} + ${r.frames.down} = **${r.frames.up + r.frames.down}** (${r.pings}) | ${r.signals} | ${kB(r.payloadBytes.up)} + ${kB(r.payloadBytes.down)} | ${kB(r.wireBytes.up)} + ${kB(r.wireBytes.down)} | **${kB(r.wireBytes.up + r.wireBytes.down)}** |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const json = process.argv.indexOf('--json');
+  if (json > 0) {
+    writeFileSync(process.argv[json + 1]!, JSON.stringify(await runCallCost()));
+    process.exit(0);
+  }
+  const rows = runCallCostIsolated() ?? (await runCallCost());
+  writeCallCost(rows, 'npx tsx bench/suites/call-cost.ts');
+  console.log(callCostTable(rows));
+}
