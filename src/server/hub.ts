@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { nanoid } from 'nanoid';
 import type { RawData, WebSocket } from 'ws';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -10,7 +9,9 @@ import type { NormalizedOptions } from './options.js';
 import { messageOf } from './responses.js';
 import { serveRequest } from './serve.js';
 import { Session } from './session.js';
+import { Trust } from './trust.js';
 import type { RequestHandler, SignalingServerEvents } from './types.js';
+import { expireAt, readVerdict } from './verdict.js';
 
 export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
   event: E,
@@ -20,8 +21,6 @@ export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
 const INTERNAL_ERROR = 1011;
 /** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
 const CLOSED_BY_CLIENT = 1000;
-/** The shape of the ids this server issues (nanoid); only such an id is reused for a new session. */
-const REUSABLE_ID = /^[A-Za-z0-9_-]{21}$/;
 
 /**
  * Sockets and sessions: the handshake, frame dispatch and every close. Knows nothing
@@ -33,6 +32,8 @@ export class Hub {
   readonly handlers = new Map<string, RequestHandler>();
   /** False once the server shuts down: sessions then end instead of waiting for a resume. */
   running = true;
+  /** Secrets, kick revocations and the caches of ended sessions. */
+  readonly trust: Trust;
 
   constructor(
     private readonly options: NormalizedOptions,
@@ -40,7 +41,9 @@ export class Hub {
     private readonly report: (error: unknown) => void,
     /** Called as a session ends, before `session-end` is emitted (rooms: the peer leaves them). */
     private readonly onSessionEnd: (peerId: string) => void,
-  ) {}
+  ) {
+    this.trust = new Trust(options);
+  }
 
   accept(ws: WebSocket, req: IncomingMessage): void {
     const link = new Link(ws, req, Date.now(), this.options.maxSocketBuffer, this.onSlow);
@@ -76,6 +79,7 @@ export class Hub {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     session.cancelExpiry();
+    this.trust.ended(session.id, session.dedupe, Date.now());
     this.onSessionEnd(session.id);
     this.fire('session-end', { peerId: session.id });
   }
@@ -138,24 +142,31 @@ export class Hub {
     const { authenticate } = this.options;
     if (authenticate !== undefined) {
       link.state = 'auth';
-      let verdict: boolean | string;
+      let answer: unknown;
       try {
-        verdict = await authenticate(hello, link.req);
+        answer = await authenticate(hello, link.req);
       } catch (error) {
-        verdict = messageOf(error);
+        answer = messageOf(error);
       }
       if (link.state !== 'auth') return; // closed meanwhile: hello timeout, shutdown
-      if (verdict !== true) {
-        const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'unauthorized';
-        return this.drop(link, CloseCode.UNAUTHORIZED, reason);
-      }
+      const verdict = readVerdict(answer, Date.now());
+      if (!verdict.accepted) return this.drop(link, CloseCode.UNAUTHORIZED, verdict.reason);
+      link.auth = verdict.auth;
+      if (verdict.expiresAt !== undefined) this.expireToken(link, verdict.expiresAt);
     }
     this.open(link, hello);
+  }
+
+  /** Close the link with 4505 when its token expires; the session stays, for a resume with a fresh token. */
+  private expireToken(link: Link, expiresAt: number): void {
+    const onExpire = () => this.drop(link, CloseCode.TOKEN_EXPIRED, 'token expired: reconnect with a fresh token to resume the session');
+    link.expiryTimer = expireAt(expiresAt, Date.now, onExpire, (timer) => (link.expiryTimer = timer));
   }
 
   private open(link: Link, hello: HelloFrame): void {
     clearTimeout(link.helloTimer);
     const resume = hello.resume;
+    const now = Date.now();
     const found = resume === undefined ? undefined : this.sessions.get(resume.peer);
     const resumed = found !== undefined && found.ownedBy(resume!.secret);
     let session: Session;
@@ -166,24 +177,22 @@ export class Hub {
       if (hello.ack !== undefined) session.outbox.ack(hello.ack);
     } else {
       // An unknown or mismatched resume silently starts a new session (PROTOCOL.md). After a
-      // restart or failover the old id is free: keep it, so the peer's id, and the routing of
-      // its calls' signals, survive. `authenticate` may refuse that. The presented secret is
-      // kept too: a client that fails over A -> B -> A can then still resume its session on A,
-      // whose de-duplication cache stops a replayed request from running a second time there.
-      const wanted = resume?.peer;
-      const reuse = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted);
-      const keepSecret = reuse && REUSABLE_ID.test(resume!.secret); // never adopt a weak, hand-made secret
-      session = new Session(reuse ? wanted : nanoid(), keepSecret ? resume!.secret : nanoid(), this.options);
+      // restart or failover the old id is free: it is kept if the secret proves it (secrets
+      // are derived from ids under the server's key), so the peer's id, the routing of its
+      // calls' signals and its request de-duplication survive. Otherwise a fresh id.
+      const claim = this.trust.claim(resume, found !== undefined, now);
+      session = new Session(claim.id, claim.secret, this.options, claim.dedupe);
       this.sessions.set(session.id, session);
     }
     link.state = 'open';
     link.session = session;
     session.link = link;
     const { id: peer, secret } = session;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed }));
+    const lost = resumed ? session.outbox.takeLost() : undefined;
+    link.send(encodeFrame(lost === undefined ? { type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed } : { type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, lost }));
     for (const text of session.outbox.pending()) link.send(text);
     // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
-    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed });
+    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
   }
 
   /** A response to a `server.request()`. Unknown ids (already timed out) are ignored. */

@@ -25,6 +25,10 @@ export class Link {
   /** Time of the last frame received, for the idle check. */
   lastSeen: number;
   helloTimer: NodeJS.Timeout | undefined;
+  /** What `authenticate` returned as `auth` for this socket. */
+  auth: unknown = undefined;
+  /** Closes the link with 4505 when its token expires (`authenticate`'s `expiresAt`). */
+  expiryTimer: NodeJS.Timeout | undefined;
   /** Requests the server sent on this socket; they fail when it closes. */
   readonly pending = new Map<string, PendingRequest>();
   /** Settles once the underlying socket has fully closed. */
@@ -73,6 +77,7 @@ export class Link {
   close(code: number, reason: string): void {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
+    clearTimeout(this.expiryTimer);
     this.ws.close(code, truncateReason(reason));
   }
 
@@ -80,6 +85,7 @@ export class Link {
   released(): void {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
+    clearTimeout(this.expiryTimer);
     this.settleClosed();
   }
 

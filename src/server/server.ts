@@ -6,7 +6,9 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { encodeFrame, MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
 import { Hub, type Fire } from './hub.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
-import { encodeNotification, type EncodedNotification } from './outbox.js';
+import { DropWarnings } from './drop-warnings.js';
+import { refusedOriginBody } from './origins.js';
+import { encodeNotification, type EncodedNotification, type NotificationOrigin } from './outbox.js';
 import { ROOM_METHODS, Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
@@ -31,13 +33,21 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   /** Pending while our own HTTP server binds, so close() can wait for it. */
   private binding: Promise<void> | undefined;
   private lastRequestId = 0;
+  private readonly dropWarnings: DropWarnings;
 
   constructor(options: SignalingServerOptions = {}) {
     super();
     this.options = normalizeOptions(options);
     const { rooms } = this.options;
-    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data) => this.notifyAll(peerIds, method, data));
-    this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
+    this.rooms = rooms === false ? undefined : new Rooms(rooms, (peerIds, method, data, origin) => this.notifyAll(peerIds, method, data, origin), (peerId) => this.hub.sessions.has(peerId));
+    this.dropWarnings = new DropWarnings({ setTimeout, clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout) }, (peerId, count, why) => {
+      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
+    });
+    this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => {
+      this.rooms?.leaveAll(peerId);
+      this.dropWarnings.end(peerId);
+    });
     for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handlers.set(method, handler);
   }
 
@@ -57,7 +67,19 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     this.state = 'listening';
     const { server, port, host, path, maxPayload, idleTimeout } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
-    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate: false });
+    const { allowOrigins } = this.options;
+    const wss = new WebSocketServer({
+      server: http,
+      path,
+      maxPayload,
+      clientTracking: false,
+      perMessageDeflate: false,
+      // Refused origins get HTTP 403 before any WebSocket exists.
+      ...(allowOrigins && {
+        verifyClient: ({ origin }: { origin: string | undefined }, done: (ok: boolean, code?: number, body?: string, headers?: Record<string, string>) => void) =>
+          allowOrigins(origin) ? done(true) : done(false, 403, refusedOriginBody(origin), { 'Content-Type': 'text/plain; charset=utf-8' }),
+      }),
+    });
     this.wss = wss;
     wss.on('connection', (ws, req) => {
       if (this.state === 'listening') this.hub.accept(ws, req);
@@ -120,12 +142,12 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
   }
 
   /** `notify` to many peers (a room): the data is encoded once, only `seq` differs per peer. */
-  private notifyAll(peerIds: Iterable<string>, method: string, data: unknown): void {
+  private notifyAll(peerIds: Iterable<string>, method: string, data: unknown, origin: NotificationOrigin): void {
     let note: EncodedNotification | undefined;
     for (const peerId of peerIds) {
       const session = this.hub.sessions.get(peerId);
       if (session === undefined) continue;
-      note ??= encodeNotification(method, data);
+      note ??= encodeNotification(method, data, origin);
       this.deliver(session, note);
     }
   }
@@ -135,8 +157,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     if (overflow !== undefined) {
       const { maxBufferedNotifications, maxBufferedBytes } = this.options;
       const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
-      const message = `peer "${session.id}" has over ${over}; dropped the oldest ${dropped}`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId: session.id });
+      this.dropWarnings.dropped(session.id, dropped, over);
     }
     session.link?.send(text);
   }
@@ -171,10 +192,15 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     }
   }
 
-  /** Close the peer's socket with 4000 and `reason`, and delete its session now. False if unknown. */
+  /**
+   * Close the peer's socket with 4000 and `reason`, delete its session now, and revoke its
+   * secret (for `revocationTtl`, on this process): a client coming back with the old id and
+   * secret gets a fresh id, after `authenticate` again. False if unknown.
+   */
   kick(peerId: string, reason = 'kicked by the server'): boolean {
     const session = this.hub.sessions.get(peerId);
     if (session === undefined) return false;
+    this.hub.trust.revoke(peerId, Date.now());
     if (session.link !== undefined) this.hub.drop(session.link, CloseCode.KICKED, reason);
     this.hub.endSession(session);
     return true;
@@ -197,6 +223,7 @@ export class SignalingServer extends EventEmitter<SignalingServerEvents> {
     hub.running = false;
     clearInterval(this.idleTimer);
     this.rooms?.clear(); // sessions end below; nobody is left to tell
+    this.dropWarnings.clear();
     for (const link of hub.links) hub.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
     for (const session of [...hub.sessions.values()]) hub.endSession(session);
     this.wss?.close();
