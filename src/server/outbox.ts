@@ -54,11 +54,16 @@ class Lane {
 }
 
 class Sent {
-  /** False once acknowledged or dropped; its text is released then. */
+  /** False once acknowledged or dropped; its head is released then. */
   live = true;
   constructor(
     readonly seq: number,
-    public text: string,
+    /**
+     * The shared encoded head, not the frame: a frame built once and written to a socket
+     * gets flattened into its own copy, so keeping frames would hold one copy of a room
+     * notification per member instead of one for the room.
+     */
+    public head: string,
     readonly bytes: number,
     readonly lane: Lane,
     readonly room: string | undefined,
@@ -107,7 +112,7 @@ export class Outbox {
     const key = note.bulk ? `b${note.sender}` : `s${note.sender}`;
     let lane = this.lanes.get(key);
     if (lane === undefined) this.lanes.set(key, (lane = new Lane(key, note.bulk)));
-    const entry = new Sent(seq, text, bytes, lane, note.room);
+    const entry = new Sent(seq, note.head, bytes, lane, note.room);
     this.sent.push(entry);
     lane.queue.push(entry);
     lane.count++;
@@ -148,7 +153,7 @@ export class Outbox {
     const texts: string[] = [];
     for (let i = this.head; i < this.sent.length; i++) {
       const entry = this.sent[i]!;
-      if (entry.live) texts.push(entry.text);
+      if (entry.live) texts.push(`${entry.head},"seq":${entry.seq}}`);
     }
     return texts;
   }
@@ -186,7 +191,7 @@ export class Outbox {
 
   private release(entry: Sent): void {
     entry.live = false;
-    entry.text = '';
+    entry.head = '';
     const { lane } = entry;
     lane.count--;
     lane.bytes -= entry.bytes;
