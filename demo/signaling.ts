@@ -3,6 +3,7 @@
 // Started by demo/server.ts; prints "listening <port>" once ready.
 //   PORT         port on 127.0.0.1 (0 = any free one)        @default 0
 //   SESSION_TTL  ms a dropped peer keeps its id and rooms     @default 30000
+//   SECRET_KEY   key of the session secrets; the same across restarts keeps peer ids
 import { SignalingServer } from '../src/server/index.js';
 
 const server = new SignalingServer({
@@ -10,6 +11,7 @@ const server = new SignalingServer({
   port: Number(process.env.PORT ?? 0),
   path: '/rtc',
   sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
+  secretKey: process.env.SECRET_KEY,
   // A mesh call: every member sends media to every other one, so keep rooms small.
   rooms: { maxPeers: 6 },
 });
