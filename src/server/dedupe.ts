@@ -84,7 +84,7 @@ export class DedupeCache {
     this.order.push(entry);
     this.charged += entry.bytes;
     this.runningCount++;
-    if (now >= this.nextSweep || this.entries.size > this.limit || this.charged > this.maxBytes) this.sweep(now);
+    if (now >= this.nextSweep || (this.over() && this.entries.size > this.runningCount)) this.sweep(now);
   }
 
   /** Record the response for `id`; it is served to replays for the dedupe window. */
@@ -99,7 +99,8 @@ export class DedupeCache {
       const bytes = utf8Length(response);
       entry.bytes += bytes;
       this.charged += bytes;
-      if (this.charged > this.maxBytes) this.sweep(now, entry);
+      // Only when another answer can go: running entries alone are never swept (no scan per request).
+      if (this.charged > this.maxBytes && this.entries.size - this.runningCount > 1) this.sweep(now, entry);
     }
   }
 
@@ -128,6 +129,10 @@ export class DedupeCache {
     this.compact();
   }
 
+  private over(): boolean {
+    return this.entries.size > this.limit || this.charged > this.maxBytes;
+  }
+
   /** `keep` is the entry just answered: never evicted by its own arrival. */
   private sweep(now: number, keep?: Entry): void {
     this.nextSweep = now + Math.min(this.windowMs, SWEEP_EVERY_MS);
@@ -135,7 +140,7 @@ export class DedupeCache {
     let atHead = true; // only holes and removed entries so far: the head can move past them
     for (let i = this.head; i < order.length; i++) {
       const entry = order[i]!;
-      const over = entries.size > this.limit || this.charged > this.maxBytes;
+      const over = this.over();
       if (entry.gone) {
         // A hole: forgotten already.
       } else if (entry.expires <= now) {

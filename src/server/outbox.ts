@@ -53,6 +53,12 @@ class Lane {
   ) {}
 }
 
+/** The lane's oldest live entry; acknowledged ones at its front are skipped for good. */
+function oldest(lane: Lane): Sent {
+  while (!lane.queue[lane.head]!.live) lane.head++;
+  return lane.queue[lane.head]!;
+}
+
 class Sent {
   /** False once acknowledged or dropped; its head is released then. */
   live = true;
@@ -76,8 +82,8 @@ class Sent {
  * Bounded in count and in bytes. On overflow (the policy, README "Security model"):
  * 1. broadcasts go before anything else;
  * 2. within a class, the oldest notification of the sender holding the most of the outbox
- *    (by count or by bytes, whichever limit overflowed) goes, so one sender's flood evicts
- *    its own notifications, not the others' signals;
+ *    (by count or by bytes, whichever limit overflowed; on a tie, the one holding the oldest)
+ *    goes, so one sender's flood evicts its own notifications, not the others' signals;
  * 3. the newest non-broadcast is always kept, so one notification larger than the limit
  *    is still resent once.
  * An acknowledged or dropped notification's text is released at once. Dropped seqs are
@@ -180,12 +186,16 @@ export class Outbox {
     for (const lane of this.lanes.values()) {
       if (lane.bulk !== bulk) continue;
       if (!bulk && lane.count === 1 && lane.queue[lane.head] === newest) continue;
-      if (worst === undefined || (byCount ? lane.count > worst.count : lane.bytes > worst.bytes)) worst = lane;
+      if (worst === undefined) {
+        worst = lane;
+        continue;
+      }
+      const more = byCount ? lane.count - worst.count : lane.bytes - worst.bytes;
+      // On a tie, the lane holding the oldest notification: eviction stays oldest-first.
+      if (more > 0 || (more === 0 && oldest(lane).seq < oldest(worst).seq)) worst = lane;
     }
     if (worst === undefined) return undefined;
-    // The lane's oldest live entry; acknowledged ones at its front are skipped for good.
-    while (!worst.queue[worst.head]!.live) worst.head++;
-    const victim = worst.queue[worst.head]!;
+    const victim = oldest(worst);
     return !bulk && victim === newest ? undefined : victim;
   }
 
