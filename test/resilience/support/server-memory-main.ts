@@ -13,7 +13,7 @@ export interface Scenario {
   /** What the attack sent, for the report. */
   what: string;
 }
-export type ServerMemoryReport = Record<'dedupe' | 'joinReplays' | 'outbox' | 'room', Scenario>;
+export type ServerMemoryReport = Record<'dedupe' | 'joinReplays' | 'outbox' | 'both' | 'room', Scenario>;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -136,6 +136,33 @@ report.outbox = await withServer({}, async (url) => {
   await sender.responsesReach(1001);
   await sender.drop();
   return { growth: (await heap()) - before, what: '1,000 signals of 60 kB to a member that is away' };
+});
+
+// 4. Both at once, on one session: it fills its answer cache, leaves, and is sent 1,000
+// signals of 60 kB while away. The documented worst case of one session.
+report.both = await withServer({}, async (url) => {
+  const victim = await Client.open(url);
+  const sender = await Client.open(url);
+  victim.request('j', 'join', { room: 'r' });
+  await victim.responsesReach(1);
+  sender.request('j', 'join', { room: 'r' });
+  await sender.responsesReach(1);
+  const before = await heap();
+  for (let i = 0; i < 500; i++) {
+    victim.request(`b${i}`, 'big', null);
+    if (i % 50 === 49) await victim.responsesReach(i + 2);
+  }
+  await victim.responsesReach(501);
+  const to = victim.welcome!.peer;
+  await victim.drop();
+  const data = 's'.repeat(60_000);
+  for (let i = 0; i < 1000; i++) {
+    sender.request(`s${i}`, 'signal', { room: 'r', to, data });
+    if (i % 50 === 49) await sender.responsesReach(i + 2);
+  }
+  await sender.responsesReach(1001);
+  await sender.drop();
+  return { growth: (await heap()) - before, what: 'one session: 500 answers of 60 kB, then 1,000 signals of 60 kB while away' };
 });
 
 // 4. 200 peers with 4 KiB meta try to join one room (default maxPeers), then all leave
