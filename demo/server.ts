@@ -9,6 +9,7 @@
 // Run: npm run demo (builds dist/ first). PORT (default 8080), HOST (default 127.0.0.1),
 // SESSION_TTL (ms, default 30000), DEMO_CONTROLS=0 to turn the /api/drop and /api/restart off.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -55,7 +56,8 @@ class SignalingProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', SIGNALING_MAIN], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl), ...this.extraEnv },
+      // One secret key per demo run, shared by every restart of the child: peer ids survive a restart.
+      env: { ...process.env, PORT: String(this.port), SESSION_TTL: String(this.sessionTtl), SECRET_KEY: (process.env.SECRET_KEY ??= randomBytes(32).toString('base64')), ...this.extraEnv },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.port = await new Promise<number>((resolve, reject) => {

@@ -5,6 +5,7 @@
 //   SESSION_TTL  ms a dropped peer keeps its id and rooms     @default 30000
 //   DEFLATE_THRESHOLD  turn perMessageDeflate on, frames from this many bytes  @default unset (off)
 //   CAPTURE_FRAMES  file to append every frame seen to, for tests (see capture.ts)  @default unset
+//   SECRET_KEY   key of the session secrets; the same across restarts keeps peer ids
 import { SignalingServer } from '../src/server/index.js';
 import { captureFrames } from './capture.js';
 
@@ -15,6 +16,7 @@ const server = new SignalingServer({
   port: Number(process.env.PORT ?? 0),
   path: '/rtc',
   sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
+  secretKey: process.env.SECRET_KEY,
   // A mesh call: every member sends media to every other one, so keep rooms small.
   rooms: { maxPeers: 6 },
   ...(process.env.DEFLATE_THRESHOLD && { perMessageDeflate: { threshold: Number(process.env.DEFLATE_THRESHOLD) } }),

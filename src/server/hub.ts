@@ -10,12 +10,15 @@ import type { ServerEnv } from './env.js';
 import { iceServersFor } from './ice.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
-import { encodeNotification, type EncodedNotification } from './outbox.js';
+import { DropWarnings } from './drop-warnings.js';
+import { encodeNotification, type EncodedNotification, type NotificationOrigin } from './outbox.js';
 import { ServerRequests } from './requests.js';
 import { messageOf } from './responses.js';
 import { serveRequest, type ServeContext } from './serve.js';
 import { Session } from './session.js';
+import { Trust } from './trust.js';
 import type { RequestHandler, SignalingServerEvents } from './types.js';
+import { expireAt, readVerdict } from './verdict.js';
 
 export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
   event: E,
@@ -25,8 +28,6 @@ export type Fire = <E extends Exclude<keyof SignalingServerEvents, 'error'>>(
 const INTERNAL_ERROR = 1011;
 /** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
 const CLOSED_BY_CLIENT = 1000;
-/** The shape of the ids this server issues (nanoid); only such an id is reused for a new session. */
-const REUSABLE_ID = /^[A-Za-z0-9_-]{21}$/;
 /** Sockets still open this long after `close()` sent 1001 are cut off. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -46,6 +47,9 @@ export class Hub {
   /** The idle check, started with the first socket. */
   private idleTimer: TimerHandle | undefined;
   private readonly serveContext: ServeContext;
+  /** Secrets, kick revocations and the caches of ended sessions. */
+  readonly trust: Trust;
+  private readonly dropWarnings: DropWarnings;
 
   constructor(
     private readonly options: NormalizedOptions,
@@ -57,6 +61,11 @@ export class Hub {
     this.env = options.env;
     this.requests = new ServerRequests(this.env);
     this.serveContext = { now: () => this.env.now(), onFailure: this.onHandlerFailure };
+    this.trust = new Trust(options, () => this.env.id());
+    this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
+      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
+    });
   }
 
   /** Register the handler of a request method. Returns a function that removes it. */
@@ -83,14 +92,19 @@ export class Hub {
   }
 
   /** `notify` to many peers (a room): the data is encoded once, only `seq` differs per peer. */
-  notifyAll(peerIds: Iterable<string>, method: string, data: unknown): void {
+  notifyAll(peerIds: Iterable<string>, method: string, data: unknown, origin: NotificationOrigin): void {
     let note: EncodedNotification | undefined;
     for (const peerId of peerIds) {
       const session = this.sessions.get(peerId);
       if (session === undefined) continue;
-      note ??= encodeNotification(method, data);
+      note ??= encodeNotification(method, data, origin);
       this.deliver(session, note);
     }
+  }
+
+  /** True while a session (connected or awaiting a resume) has this id. */
+  hasSession(peerId: string): boolean {
+    return this.sessions.has(peerId);
   }
 
   /** Send a request to a connected peer. Throws `UNREACHABLE` or `BAD_MESSAGE` at once. */
@@ -108,6 +122,7 @@ export class Hub {
   kick(peerId: string, reason: string): boolean {
     const session = this.sessions.get(peerId);
     if (session === undefined) return false;
+    this.trust.revoke(peerId, this.env.now());
     if (session.link !== undefined) this.drop(session.link, CloseCode.KICKED, reason);
     this.endSession(session);
     return true;
@@ -119,6 +134,7 @@ export class Hub {
    */
   close(): Promise<void> {
     this.running = false;
+    this.dropWarnings.clear();
     if (this.idleTimer !== undefined) this.env.clearInterval(this.idleTimer);
     for (const link of this.links) this.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
     for (const session of [...this.sessions.values()]) this.endSession(session);
@@ -167,7 +183,9 @@ export class Hub {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     session.cancelExpiry();
+    this.trust.ended(session.id, session.dedupe, this.env.now());
     this.onSessionEnd(session.id);
+    this.dropWarnings.end(session.id);
     this.fire('session-end', { peerId: session.id });
   }
 
@@ -229,23 +247,30 @@ export class Hub {
     const { authenticate } = this.options;
     if (authenticate !== undefined) {
       link.state = 'auth';
-      let verdict: boolean | string;
+      let answer: unknown;
       try {
-        verdict = await authenticate(hello, link.req);
+        answer = await authenticate(hello, link.req);
       } catch (error) {
-        verdict = messageOf(error);
+        answer = messageOf(error);
       }
       if (link.state !== 'auth') return; // closed meanwhile: hello timeout, shutdown
-      if (verdict !== true) {
-        const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'unauthorized';
-        return this.drop(link, CloseCode.UNAUTHORIZED, reason);
-      }
+      const verdict = readVerdict(answer, this.env.now());
+      if (!verdict.accepted) return this.drop(link, CloseCode.UNAUTHORIZED, verdict.reason);
+      link.auth = verdict.auth;
+      if (verdict.expiresAt !== undefined) this.expireToken(link, verdict.expiresAt);
     }
     this.open(link, hello);
   }
 
+  /** Close the link with 4505 when its token expires; the session stays, for a resume with a fresh token. */
+  private expireToken(link: Link, expiresAt: number): void {
+    const onExpire = () => this.drop(link, CloseCode.TOKEN_EXPIRED, 'token expired: reconnect with a fresh token to resume the session');
+    link.expiryTimer = expireAt(expiresAt, this.env, onExpire, (timer) => (link.expiryTimer = timer));
+  }
+
   private open(link: Link, hello: HelloFrame): void {
     const resume = hello.resume;
+    const now = this.env.now();
     const found = resume === undefined ? undefined : this.sessions.get(resume.peer);
     const resumed = found !== undefined && found.ownedBy(resume!.secret);
     let session: Session;
@@ -256,15 +281,11 @@ export class Hub {
       if (hello.ack !== undefined) session.outbox.ack(hello.ack);
     } else {
       // An unknown or mismatched resume silently starts a new session (PROTOCOL.md). After a
-      // restart or failover the old id is free: keep it, so the peer's id, and the routing of
-      // its calls' signals, survive. `authenticate` may refuse that. The presented secret is
-      // kept too: a client that fails over A -> B -> A can then still resume its session on A,
-      // whose de-duplication cache stops a replayed request from running a second time there.
-      const wanted = resume?.peer;
-      const reuse = wanted !== undefined && found === undefined && REUSABLE_ID.test(wanted);
-      const keepSecret = reuse && REUSABLE_ID.test(resume!.secret); // never adopt a weak, hand-made secret
-      const { env } = this;
-      session = new Session(reuse ? wanted : env.id(), keepSecret ? resume!.secret : env.id(), this.options, env);
+      // restart or failover the old id is free: it is kept if the secret proves it (secrets
+      // are derived from ids under the server's key), so the peer's id, the routing of its
+      // calls' signals and its request de-duplication survive. Otherwise a fresh id.
+      const claim = this.trust.claim(resume, found !== undefined, now);
+      session = new Session(claim.id, claim.secret, this.options, this.env, claim.dedupe);
       this.sessions.set(session.id, session);
     }
     link.welcomed();
@@ -274,10 +295,11 @@ export class Hub {
     const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
       this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
     );
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(iceServers && { iceServers }) }));
+    const lost = resumed ? session.outbox.takeLost() : undefined;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(lost && { lost }), ...(iceServers && { iceServers }) }));
     for (const text of session.outbox.pending()) link.send(text);
     // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
-    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed });
+    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
   }
 
   /** The socket is gone: fail its server requests and start its session's expiry. */
@@ -297,8 +319,7 @@ export class Hub {
     if (overflow !== undefined) {
       const { maxBufferedNotifications, maxBufferedBytes } = this.options;
       const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
-      const message = `peer "${session.id}" has over ${over}; dropped the oldest ${dropped}`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId: session.id });
+      this.dropWarnings.dropped(session.id, dropped, over);
     }
     session.link?.send(text);
   }

@@ -1,6 +1,8 @@
 /** resignal/server: the Node reference server of the resignal protocol (PROTOCOL.md). */
 export { SignalingServer } from './server.js';
-export type { Authenticate, RateLimit, SignalingServerOptions } from './options.js';
+export type { Accepted, Authenticate, AuthenticateResult, RateLimit, SignalingServerOptions } from './options.js';
+export type { Authorize, AuthorizeJoin } from './authorize.js';
+export type { AllowOrigins } from './origins.js';
 export type { ServerEnv } from './env.js';
 export type { CompressionOptions } from './compression.js';
 export { turnCredentials } from './ice.js';

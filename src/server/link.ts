@@ -19,6 +19,10 @@ export class Link {
   /** Time of the last frame received, for the idle check. */
   lastSeen: number;
   private helloTimer: TimerHandle | undefined;
+  /** What `authenticate` returned as `auth` for this socket. */
+  auth: unknown = undefined;
+  /** Closes the link with 4505 when its token expires (`authenticate`'s `expiresAt`). */
+  expiryTimer: TimerHandle | undefined;
   /** Settles once the underlying socket has fully closed. */
   readonly closed: Promise<void>;
   private settleClosed!: () => void;
@@ -75,7 +79,7 @@ export class Link {
   /** Start the close handshake; the link ignores every later frame. */
   close(code: number, reason: string): void {
     this.state = 'closed';
-    this.stopHelloTimer();
+    this.stopTimers();
     this.ws.close(code, truncateReason(reason));
   }
 
@@ -87,8 +91,14 @@ export class Link {
   /** Called from the socket's 'close' event. */
   released(): void {
     this.state = 'closed';
-    this.stopHelloTimer();
+    this.stopTimers();
     this.settleClosed();
+  }
+
+  private stopTimers(): void {
+    this.stopHelloTimer();
+    if (this.expiryTimer !== undefined) this.env.clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
   }
 
   private stopHelloTimer(): void {

@@ -6,16 +6,33 @@ import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions }
 import type { PerMessageDeflateOptions } from 'ws';
 import { deflateSettings, type CompressionOptions } from './compression.js';
 import type { IceServersHook } from './ice.js';
+import { originCheck, type AllowOrigins, type OriginCheck } from './origins.js';
 
 /**
- * Decides whether a `hello` may open a session. Return `true` to accept. Return `false`,
- * a string (used as the close reason) or throw (its message is the reason) to refuse:
- * the socket is closed with 4001.
+ * What `authenticate` may return to accept a connection and say more about it.
  */
-export type Authenticate = (
-  hello: HelloFrame,
-  req: IncomingMessage,
-) => boolean | string | Promise<boolean | string>;
+export interface Accepted {
+  /**
+   * Anything you want to know about this connection later (the user it belongs to, its
+   * claims): handed to `rooms.authorize`, to handlers as `ctx.auth` and to the `connection`
+   * event. A resume on a new socket carries the `auth` of that socket's token.
+   */
+  auth?: unknown;
+  /**
+   * When the token expires, in ms since the epoch. The server then closes the socket with
+   * 4505 (TOKEN_EXPIRED); the client gets a fresh token and resumes the same session.
+   * A time already past refuses the connection (4001).
+   */
+  expiresAt?: number;
+}
+
+/**
+ * Decides whether a `hello` may open a session. Return `true` or an `Accepted` object to
+ * accept. Return `false`, a string (used as the close reason) or throw (its message is the
+ * reason) to refuse: the socket is closed with 4001, which the client treats as final.
+ */
+export type AuthenticateResult = boolean | string | Accepted;
+export type Authenticate = (hello: HelloFrame, req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
 
 export interface RateLimit {
   /** Frames a socket may send per window. */
@@ -68,6 +85,43 @@ export interface SignalingServerOptions {
    * @default 1_000
    */
   dedupeLimit?: number;
+  /**
+   * Most bytes of answers remembered per session (UTF-8 of the encoded responses, plus
+   * ~160 B per id); the oldest are forgotten first, but never the answer just given nor a
+   * handler still running. A replay of a forgotten id runs its handler again.
+   * @default 1_048_576 (1 MiB)
+   */
+  dedupeMaxBytes?: number;
+  /**
+   * Bytes of de-duplication caches kept, across all sessions that ended (expired, closed),
+   * so a request id stays de-duplicated for `dedupeWindow` even when its session did not
+   * live: a client that comes back under the same id gets its cache back. The oldest go
+   * first past this limit.
+   * @default 67_108_864 (64 MiB)
+   */
+  endedDedupeMaxBytes?: number;
+  /**
+   * The key that session secrets are derived from (HMAC-SHA256 of the peer id). Give every
+   * node of a cluster the same key, and keep it across restarts: a client then keeps its
+   * peer id after a restart or failover, and nobody can claim an id without its secret.
+   * Without it, each process draws a random key and a client returning after a restart gets
+   * a fresh id. Keep it secret; at least 32 random bytes.
+   * @default undefined (a random key per process)
+   */
+  secretKey?: string | Buffer;
+  /**
+   * How long `kick()` revokes the kicked peer id's secret, in ms: a client returning with it
+   * gets a fresh id. At most 10,000 revocations are kept (the oldest go first).
+   * @default 86_400_000 (24 h)
+   */
+  revocationTtl?: number;
+  /**
+   * Browser origins allowed to connect, checked at the HTTP upgrade: a list of exact
+   * origins (`https://app.example.com`) or a function. Others get HTTP 403. Requests without
+   * an Origin header (non-browser clients) pass the list; the function gets `undefined`.
+   * @default undefined (any origin)
+   */
+  allowOrigins?: AllowOrigins;
   /**
    * A socket that has not been welcomed this long after connecting (no `hello`, or
    * `authenticate` still running) is closed with 4500, in ms.
@@ -161,6 +215,11 @@ export interface NormalizedOptions {
   sessionTtl: number;
   dedupeWindow: number;
   dedupeLimit: number;
+  dedupeMaxBytes: number;
+  endedDedupeMaxBytes: number;
+  secretKey: string | Buffer | undefined;
+  revocationTtl: number;
+  allowOrigins: OriginCheck | undefined;
   helloTimeout: number;
   idleTimeout: number;
   requestTimeout: number;
@@ -194,6 +253,11 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     sessionTtl: delay('sessionTtl', options.sessionTtl ?? 30_000, 0),
     dedupeWindow: delay('dedupeWindow', options.dedupeWindow ?? 60_000, 1),
     dedupeLimit: positive('dedupeLimit', options.dedupeLimit ?? 1_000),
+    dedupeMaxBytes: positive('dedupeMaxBytes', options.dedupeMaxBytes ?? 1_048_576),
+    endedDedupeMaxBytes: integer('endedDedupeMaxBytes', options.endedDedupeMaxBytes ?? 64 * 1_048_576, 0),
+    secretKey: secretKey(options.secretKey),
+    revocationTtl: delay('revocationTtl', options.revocationTtl ?? 86_400_000, 1),
+    allowOrigins: originCheck(options.allowOrigins),
     helloTimeout: delay('helloTimeout', options.helloTimeout ?? 10_000, 1),
     idleTimeout: delay('idleTimeout', options.idleTimeout ?? 60_000, 0),
     requestTimeout: delay('requestTimeout', options.requestTimeout ?? 10_000, 1),
@@ -212,6 +276,14 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
 function iceServersHook(hook: IceServersHook | undefined): IceServersHook | undefined {
   if (hook !== undefined && typeof hook !== 'function') throw new TypeError('SignalingServer: option "iceServers" must be a function ({ peerId, req }) => RTCIceServer[]');
   return hook;
+}
+
+function secretKey(key: string | Buffer | undefined): string | Buffer | undefined {
+  if (key === undefined) return undefined;
+  if ((typeof key !== 'string' && !Buffer.isBuffer(key)) || key.length < 16) {
+    throw new TypeError('SignalingServer: option "secretKey" must be a string or Buffer of at least 16 characters/bytes (use 32 random bytes, e.g. from `openssl rand -base64 32`)');
+  }
+  return key;
 }
 
 function positive(name: string, value: number): number {

@@ -2,15 +2,28 @@ import { describeIssue, utf8Length } from '../protocol/codec.js';
 import type { Guard } from '../protocol/check.js';
 import { BroadcastRequest, JoinRequest, LeaveRequest, SignalRequest } from '../protocol/room-guards.js';
 import type * as R from '../protocol/rooms.js';
+import { askAuthorize, type Authorize } from './authorize.js';
+import type { NotificationOrigin } from './outbox.js';
+import { Replayable } from './replayable.js';
 import type { RequestHandler } from './types.js';
 
 export interface RoomsOptions {
   /**
    * Most peers in one room; a `join` beyond it fails with `room-full`. Every `broadcast` is
-   * copied to each other member, so cap this on a public server.
-   * @default Infinity (no limit)
+   * copied to each other member, and a `join` answer lists every member with its meta (up to
+   * `maxMetaBytes` each), so a room's cost grows with its size: 50 members with 4 KiB meta
+   * make a 200 kB `join` answer. Pass `Infinity` for no limit.
+   * @default 50
    */
   maxPeers?: number;
+  /**
+   * Decides whether a peer may join a room (sync or async): return `true` to allow; return
+   * `false` or a code string, or throw, to refuse (see `Authorize`). `auth` is what
+   * `authenticate` returned for the peer's socket: check a signed room token in `meta`, or
+   * the user's rights, here.
+   * @default undefined (every valid join is allowed)
+   */
+  authorize?: Authorize;
   /**
    * Most rooms one peer may be in at once; a `join` beyond it fails with `too-many-rooms`.
    * @default 100
@@ -34,6 +47,7 @@ export interface NormalizedRoomsOptions {
   maxRooms: number;
   namePattern: RegExp;
   maxMetaBytes: number;
+  authorize: Authorize | undefined;
 }
 
 /** A peer in a room, as others see it. */
@@ -51,7 +65,9 @@ export const ROOM_METHODS: readonly string[] = ['join', 'leave', 'signal', 'broa
 
 export function normalizeRoomsOptions(options: RoomsOptions | false | undefined): NormalizedRoomsOptions | false {
   if (options === false) return false;
-  const maxPeers = options?.maxPeers ?? Infinity;
+  const maxPeers = options?.maxPeers ?? 50;
+  const authorize = options?.authorize;
+  if (authorize !== undefined && typeof authorize !== 'function') throw new TypeError('SignalingServer: option "rooms.authorize" must be a function');
   if (maxPeers !== Infinity) integer('rooms.maxPeers', maxPeers);
   const pattern = options?.namePattern ?? /^[A-Za-z0-9_.:-]{1,128}$/;
   if (!(pattern instanceof RegExp)) throw new TypeError('SignalingServer: option "rooms.namePattern" must be a RegExp');
@@ -61,6 +77,7 @@ export function normalizeRoomsOptions(options: RoomsOptions | false | undefined)
     // Without g and y, so test() keeps no state (lastIndex) between calls.
     namePattern: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')),
     maxMetaBytes: integer('rooms.maxMetaBytes', options?.maxMetaBytes ?? 4_096),
+    authorize,
   };
 }
 
@@ -82,7 +99,7 @@ class RoomError extends Error {
 }
 
 /** Send one notification to each of `peerIds`; the data is encoded once for all of them. */
-type Notify = (peerIds: Iterable<string>, method: string, data: unknown) => void;
+type Notify = (peerIds: Iterable<string>, method: string, data: unknown, origin: NotificationOrigin) => void;
 
 /**
  * The server's rooms and their members. Requests come in through `handlers` (so they run once per
@@ -96,7 +113,7 @@ export class RoomDirectory {
   private readonly memberships = new Map<string, Set<string>>();
 
   readonly handlers: Readonly<Record<string, RequestHandler>> = {
-    join: (data, { peerId }) => this.join(peerId, parse(JoinRequest, data, 'join', '{ room: string, meta?: any }')),
+    join: (data, { peerId, auth }) => this.join(peerId, auth, parse(JoinRequest, data, 'join', '{ room: string, meta?: any }')),
     leave: (data, { peerId }) => this.leave(peerId, parse(LeaveRequest, data, 'leave', '{ room: string }').room),
     signal: (data, { peerId }) => this.signal(peerId, parse(SignalRequest, data, 'signal', '{ room: string, to: string, data: any }')),
     broadcast: (data, { peerId }) => this.broadcast(peerId, parse(BroadcastRequest, data, 'broadcast', '{ room: string, data: any }')),
@@ -105,6 +122,8 @@ export class RoomDirectory {
   constructor(
     private readonly options: NormalizedRoomsOptions,
     private readonly notify: Notify,
+    /** Whether the peer's session still exists: an async `authorize` may outlast it. */
+    private readonly alive: (peerId: string) => boolean,
   ) {}
 
   /** The peer's session ended: it leaves every room, and the others are told. */
@@ -118,24 +137,39 @@ export class RoomDirectory {
     this.memberships.clear();
   }
 
-  private join(peerId: string, request: R.JoinRequest): { peers: RoomMember[] } {
+  /**
+   * A `join` answers with the other members. Its replay (same request id) answers with the
+   * room's members at that time: the cache keeps no copy of the list (its size grows with
+   * the room's, for every join request).
+   */
+  private join(peerId: string, auth: unknown, request: R.JoinRequest): Replayable | Promise<Replayable> {
     const room = this.checkName(request.room);
+    const meta = request.meta ?? null;
+    const { maxMetaBytes, authorize } = this.options;
+    const metaBytes = utf8Length(JSON.stringify(meta));
+    if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
+    if (authorize === undefined || this.rooms.get(room)?.has(peerId) === true) return this.enter(peerId, room, meta);
+    return askAuthorize(authorize, { peerId, auth, room, meta }).then((refusal) => {
+      if (refusal !== undefined) throw new RoomError(refusal.code, refusal.message);
+      if (!this.alive(peerId)) throw new RoomError('gone', `the session of "${peerId}" ended while "${room}" was being authorized`);
+      return this.enter(peerId, room, meta);
+    });
+  }
+
+  private enter(peerId: string, room: string, meta: unknown): Replayable {
     const members = this.rooms.get(room) ?? new Map<string, RoomMember>();
-    const peers = [...members.values()].filter((member) => member.id !== peerId);
-    if (members.has(peerId)) return { peers }; // joining again changes nothing
-    const { maxPeers, maxRooms, maxMetaBytes } = this.options;
+    const answer = new Replayable({ peers: othersOf(members, peerId) }, () => ({ peers: othersOf(this.rooms.get(room), peerId) }));
+    if (members.has(peerId)) return answer; // joining again changes nothing
+    const { maxPeers, maxRooms } = this.options;
     const mine = this.memberships.get(peerId) ?? new Set<string>();
     if (mine.size >= maxRooms) throw new RoomError('too-many-rooms', `cannot join "${room}": already in ${maxRooms} rooms, the most one peer may be in`);
     if (members.size >= maxPeers) throw new RoomError('room-full', `room "${room}" is full (${maxPeers} peers)`);
-    const meta = request.meta ?? null;
-    const metaBytes = utf8Length(JSON.stringify(meta));
-    if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
     const member: RoomMember = { id: peerId, meta };
-    this.notify(members.keys(), 'peer-joined', { room, peer: member });
+    this.notify(members.keys(), 'peer-joined', { room, peer: member }, { sender: peerId, bulk: false, room });
     members.set(peerId, member);
     this.rooms.set(room, members);
     this.memberships.set(peerId, mine.add(room));
-    return { peers };
+    return answer;
   }
 
   /** Leaving a room one is not in succeeds: `leave` is idempotent. */
@@ -147,12 +181,12 @@ export class RoomDirectory {
     const members = this.membersOf(peerId, room, 'signal');
     if (to === peerId) throw badRequest('"signal" to yourself; `to` must be another member of the room');
     if (!members.has(to)) throw new RoomError('not-in-room', `peer "${preview(to)}" is not in room "${room}"`);
-    this.notify([to], 'signal', { room, from: peerId, data });
+    this.notify([to], 'signal', { room, from: peerId, data }, { sender: peerId, bulk: false, room });
   }
 
   private broadcast(peerId: string, { room, data }: R.BroadcastRequest): void {
     const members = this.membersOf(peerId, room, 'broadcast');
-    this.notify(others(members, peerId), 'broadcast', { room, from: peerId, data });
+    this.notify(others(members, peerId), 'broadcast', { room, from: peerId, data }, { sender: peerId, bulk: true, room });
   }
 
   /** The room's members, provided `peerId` is one of them: a peer reaches only its own rooms. */
@@ -170,7 +204,7 @@ export class RoomDirectory {
     const mine = this.memberships.get(peerId);
     mine?.delete(room);
     if (mine?.size === 0) this.memberships.delete(peerId);
-    this.notify(members.keys(), 'peer-left', { room, peerId, reason });
+    this.notify(members.keys(), 'peer-left', { room, peerId, reason }, { sender: peerId, bulk: false, room });
   }
 
   private checkName(name: string): string {
@@ -178,6 +212,12 @@ export class RoomDirectory {
     if (!namePattern.test(name)) throw badRequest(`invalid room name "${preview(name)}": it must match ${String(namePattern)}`);
     return name;
   }
+}
+
+function othersOf(members: Map<string, RoomMember> | undefined, peerId: string): RoomMember[] {
+  const peers: RoomMember[] = [];
+  for (const member of members?.values() ?? []) if (member.id !== peerId) peers.push(member);
+  return peers;
 }
 
 function* others(members: Map<string, RoomMember>, peerId: string): Iterable<string> {

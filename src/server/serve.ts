@@ -1,5 +1,7 @@
 import type { RequestFrame } from '../protocol/frames.js';
 import type { Link } from './link.js';
+import type { CachedResponse } from './dedupe.js';
+import { Replayable } from './replayable.js';
 import { codeOf, errorFrame, failureFrame, successFrame } from './responses.js';
 import type { Session } from './session.js';
 import type { RequestHandler } from './types.js';
@@ -30,7 +32,8 @@ export function serveRequest(
   if (seen !== undefined) {
     // Still running: its answer goes to whichever socket holds the session when it ends,
     // so a replay on a new socket gets exactly one response.
-    if (seen.response !== undefined) link.send(seen.response);
+    const cached = seen.response;
+    if (cached !== undefined) link.send(typeof cached === 'string' ? cached : cached());
     return;
   }
   if (handler === undefined) {
@@ -40,18 +43,25 @@ export function serveRequest(
   session.dedupe.start(id, now);
   let result: unknown;
   try {
-    result = handler(frame.data, { peerId: session.id, method, id: frame.id, replay: frame.replay === true });
+    result = handler(frame.data, { peerId: session.id, method, id: frame.id, replay: frame.replay === true, auth: link.auth });
   } catch (error) {
     return fail(session, id, method, error, context);
   }
   if (isThenable(result)) {
     result.then(
-      (data) => answer(session, id, successFrame(id, data), context.now()),
+      (data) => succeed(session, id, data, context.now()),
       (error: unknown) => fail(session, id, method, error, context),
     );
   } else {
-    answer(session, id, successFrame(id, result), context.now());
+    succeed(session, id, result, context.now());
   }
+}
+
+/** A `Replayable` result is sent as its value; replays get `replay()` encoded afresh. */
+function succeed(session: Session, id: string, data: unknown, now: number): void {
+  if (!(data instanceof Replayable)) return answer(session, id, successFrame(id, data), now);
+  const { replay } = data;
+  answer(session, id, () => successFrame(id, replay()), now, successFrame(id, data.value));
 }
 
 function fail(session: Session, id: string, method: string, error: unknown, context: ServeContext): void {
@@ -63,9 +73,13 @@ function fail(session: Session, id: string, method: string, error: unknown, cont
   }
 }
 
-function answer(session: Session, id: string, response: string, now: number): void {
-  session.dedupe.finish(id, response, now);
-  session.link?.send(response);
+/** Cache `response` for replays and send `text` (by default the same) to the session's socket. */
+function answer(session: Session, id: string, response: CachedResponse, now: number, text: string = response as string): void {
+  const { dedupe } = session;
+  dedupe.finish(id, response, now);
+  // The cache's owner, not `session`: a session that ended while this ran may have handed
+  // its cache to a new session under the same id, whose socket awaits this answer.
+  (dedupe.owner ?? session).link?.send(text);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -10,6 +10,7 @@ import type { HandlerContext, RequestHandler, RequestOptions, SignalingServerEve
 import type { AnyContract, ContractShape, RequestData, RequestMethod, RequestResult } from '../contract.js';
 import { validated, type MethodSchemas } from './contract.js';
 import type * as z from 'zod/mini';
+import { refusedOriginBody } from './origins.js';
 
 /**
  * The resignal reference server: sessions that survive reconnects, requests that run
@@ -32,7 +33,7 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
     this.options = normalizeOptions(options);
     const { rooms } = this.options;
     this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
-    this.rooms = rooms === false ? undefined : new RoomDirectory(rooms, (peerIds, method, data) => this.hub.notifyAll(peerIds, method, data));
+    this.rooms = rooms === false ? undefined : new RoomDirectory(rooms, (peerIds, method, data, origin) => this.hub.notifyAll(peerIds, method, data, origin), (peerId) => this.hub.hasSession(peerId));
     for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handle(method, handler);
   }
 
@@ -50,9 +51,20 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
     if (this.state === 'closing') throw new Error('SignalingServer: listen() after close()');
     if (this.state === 'listening') return;
     this.state = 'listening';
-    const { server, port, host, path, maxPayload, perMessageDeflate } = this.options;
+    const { server, port, host, path, maxPayload, perMessageDeflate, allowOrigins } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
-    const wss = new WebSocketServer({ server: http, path, maxPayload, clientTracking: false, perMessageDeflate });
+    const wss = new WebSocketServer({
+      server: http,
+      path,
+      maxPayload,
+      clientTracking: false,
+      perMessageDeflate,
+      // Refused origins get HTTP 403 before any WebSocket exists.
+      ...(allowOrigins && {
+        verifyClient: ({ origin }: { origin: string | undefined }, done: (ok: boolean, code?: number, body?: string, headers?: Record<string, string>) => void) =>
+          allowOrigins(origin) ? done(true) : done(false, 403, refusedOriginBody(origin), { 'Content-Type': 'text/plain; charset=utf-8' }),
+      }),
+    });
     this.wss = wss;
     wss.on('connection', (ws, req) => {
       if (this.state === 'listening') this.hub.accept(ws, req);
@@ -128,7 +140,11 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
     }
   }
 
-  /** Close the peer's socket with 4000 and `reason`, and delete its session now. False if unknown. */
+  /**
+   * Close the peer's socket with 4000 and `reason`, delete its session now, and revoke its
+   * secret (for `revocationTtl`, on this process): a client coming back with the old id and
+   * secret gets a fresh id, after `authenticate` again. False if unknown.
+   */
   kick(peerId: string, reason = 'kicked by the server'): boolean {
     return this.hub.kick(peerId, reason);
   }

@@ -7,6 +7,8 @@ export interface HandlerContext {
   id: string;
   /** True when the client sent this request again after a reconnect. */
   replay: boolean;
+  /** What `authenticate` returned as `auth` for the socket the request came on (undefined without it). */
+  auth: unknown;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface ConnectionEvent {
   peerId: string;
   /** True when the `hello` resumed an existing session. */
   resumed: boolean;
+  /** What `authenticate` returned as `auth` for this socket (undefined without it). */
+  auth: unknown;
 }
 
 export interface DisconnectEvent {
@@ -53,6 +57,8 @@ export interface WarningEvent {
   /** The peer concerned, when it has a session. */
   peerId?: string | undefined;
   cause?: unknown;
+  /** NOTIFICATIONS_DROPPED: how many notifications this warning reports (drops are aggregated). */
+  count?: number;
 }
 
 /** The server could not do its job: a listen error, or an event listener that threw. */

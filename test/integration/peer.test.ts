@@ -12,7 +12,8 @@ afterEach(async () => {
 });
 
 async function startServer(): Promise<SignalingServer> {
-  const server = new SignalingServer({ port: 0, host: '127.0.0.1', path: '/rtc' });
+  // One key for all servers of a test, as in a cluster: a peer keeps its id between them.
+  const server = new SignalingServer({ port: 0, host: '127.0.0.1', path: '/rtc', secretKey: 'peer-test-cluster-key-0123456789' });
   await server.listen();
   cleanup.push(() => server.close());
   return server;

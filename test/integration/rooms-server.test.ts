@@ -154,25 +154,29 @@ describe('which closes end a session', () => {
 describe('peer ids across lost sessions', () => {
   const someId = 'V1StGXR8_Z5jdHi6B-myT';
 
-  it('reuses the id a hello asks to resume when no session holds it, with a new secret', async () => {
-    const { server, peer } = await start();
-    const fresh = await peer({ resume: { peer: someId, secret: 'from-another-server' }, ack: 7 });
-    expect(fresh.id).toBe(someId);
-    expect(fresh.secret).not.toBe('from-another-server');
-    expect(server.peers()).toEqual([someId]);
-    // The new secret resumes it as usual.
-    const again = await peer({ resume: { peer: someId, secret: fresh.secret } });
-    expect(again.id).toBe(someId);
+  const secretKey = 'a-key-shared-by-the-whole-cluster';
+
+  it('reuses the id a hello asks to resume when no session holds it, if its secret proves it', async () => {
+    // Two nodes with one key: an id and secret issued by one resume on the other.
+    const issuer = await start({ secretKey });
+    const { server, peer } = await start({ secretKey });
+    const original = await issuer.peer();
+    const fresh = await peer({ resume: { peer: original.id, secret: original.secret }, ack: 7 });
+    expect(fresh.id).toBe(original.id);
+    expect(fresh.secret).toBe(original.secret);
+    expect(server.peers()).toEqual([original.id]);
+    // The same secret resumes it as usual.
+    const again = await peer({ resume: { peer: original.id, secret: fresh.secret } });
+    expect(again.id).toBe(original.id);
     expect((await fresh.client.closed).code).toBe(4501);
   });
 
-  it('keeps a server-shaped secret presented with a reusable id, so a later failback can resume', async () => {
-    const { server, peer } = await start();
-    const secret = 'Qy4bJ0wN3kZ8_pV-2xR7t'; // 21 characters, the shape this server issues
-    const fresh = await peer({ resume: { peer: someId, secret } });
-    expect(fresh.id).toBe(someId);
-    expect(fresh.secret).toBe(secret);
-    expect(server.peers()).toEqual([someId]);
+  it('gives a fresh id to a claim whose secret was issued under another key', async () => {
+    const issuer = await start({ secretKey: 'some-other-key-some-other-key' });
+    const { peer } = await start({ secretKey });
+    const original = await issuer.peer();
+    const claimed = await peer({ resume: { peer: original.id, secret: original.secret } });
+    expect(claimed.id).not.toBe(original.id);
   });
 
   it('issues a fresh id when the id is held by a live session, or is not shaped like a server id', async () => {
@@ -205,8 +209,11 @@ describe('peer ids across lost sessions', () => {
   });
 
   it('starts notifications of the new session from seq 1 under the kept id', async () => {
-    const { server, peer } = await start();
-    const a = await peer({ resume: { peer: someId, secret: 's' }, ack: 99 });
+    const issuer = await start({ secretKey });
+    const { server, peer } = await start({ secretKey });
+    const original = await issuer.peer();
+    const a = await peer({ resume: { peer: original.id, secret: original.secret }, ack: 99 });
+    expect(a.id).toBe(original.id);
     server.notify(a.id, 'hello', 1);
     expect(await a.client.next('notification')).toMatchObject({ method: 'hello', seq: 1 });
   });

@@ -233,8 +233,8 @@ describe('SignalingServer sessions', () => {
     expect(server.notify(welcome.peer, 'n', 1)).toBe(false);
     const again = await (await connect()).hello({ resume: { peer: welcome.peer, secret: welcome.secret } });
     expect(again.resumed).toBe(false);
-    // A new session (nothing of the old one survives), though under the same id and secret
-    // (nobody holds them), so a client that fails back to this server later can resume it.
+    // A new session (its notifications and rooms are gone), though under the same id and
+    // secret: the secret proves the id, so the peer keeps it.
     expect(again.peer).toBe(welcome.peer);
     expect(again.secret).toBe(welcome.secret);
   });

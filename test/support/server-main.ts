@@ -4,7 +4,8 @@
 import { SignalingServer } from '../../src/server/index.js';
 
 const port = Number(process.env.PORT ?? 0);
-const server = new SignalingServer({ port, host: '127.0.0.1', path: '/rtc' });
+// One key for every server process of a test (a cluster, or restarts): peer ids survive them.
+const server = new SignalingServer({ port, host: '127.0.0.1', path: '/rtc', secretKey: process.env.SECRET_KEY ?? 'test-cluster-key-test-cluster-key' });
 const runs = new Map<string, number>();
 server.handle('echo', (data) => data);
 server.handle('slow', async (data) => {

@@ -27,6 +27,9 @@ async function main(): Promise<void> {
     // Longer than the whole run: a session never expires mid-run, so a replay reaching this
     // process again always finds its session and must not run the handler twice.
     sessionTtl: 120_000,
+    // Both servers and every restart share one key, as a cluster does: a peer keeps its id
+    // (and, back on a server, its de-duplication cache) across failovers and restarts.
+    secretKey: 'chaos-cluster-key-chaos-cluster-key',
   });
   server.handle('work', async (data, ctx) => {
     const work = data as WorkData;

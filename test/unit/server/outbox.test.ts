@@ -23,7 +23,7 @@ describe('the notification outbox through the Hub, on fake time', () => {
     hub.notify(peer, 'n', 2);
     first.drop(1006);
     hub.notify(peer, 'n', 3);
-    hub.notifyAll([peer, 'nobody'], 'n', 4);
+    hub.notifyAll([peer, 'nobody'], 'n', 4, { sender: 'someone', bulk: true, room: 'lobby' });
     vi.advanceTimersByTime(TTL - 1);
     const second = connect(hub, resumeHello(first, 1));
     expect(second.frames('notification')).toEqual([
@@ -61,18 +61,19 @@ describe('the notification outbox through the Hub, on fake time', () => {
     expect(seqs(second.frames('notification'))).toEqual([1]);
   });
 
-  it('over maxBufferedNotifications the oldest are dropped with one warning per overflowing notify', () => {
+  it('over maxBufferedNotifications the oldest are dropped; warnings come at once, then at most one per second with the count', () => {
     const { hub, events } = hubOnFakeTime({ sessionTtl: TTL, maxBufferedNotifications: 3 });
     const first = connect(hub);
     const { peer } = welcomeOf(first);
     first.drop(1006);
     for (let i = 1; i <= 5; i++) hub.notify(peer, 'n', i);
-    expect(events('warning')).toEqual([
-      { code: 'NOTIFICATIONS_DROPPED', message: `peer "${peer}" has over 3 unacknowledged notifications; dropped the oldest 1`, peerId: peer },
-      { code: 'NOTIFICATIONS_DROPPED', message: `peer "${peer}" has over 3 unacknowledged notifications; dropped the oldest 1`, peerId: peer },
-    ]);
+    const warning = (count: number) => ({ code: 'NOTIFICATIONS_DROPPED', message: `peer "${peer}" has over 3 unacknowledged notifications; dropped ${count} (reported once per second at most)`, peerId: peer, count });
+    expect(events('warning')).toEqual([warning(1)]);
+    vi.advanceTimersByTime(1_000);
+    expect(events('warning')).toEqual([warning(1), warning(1)]);
     const second = connect(hub, resumeHello(first));
     expect(seqs(second.frames('notification'))).toEqual([3, 4, 5]);
+    expect((second.frames('welcome')[0] as { lost?: unknown }).lost).toEqual({ count: 2 });
   });
 
   it('over maxBufferedBytes the oldest are dropped, but the newest is kept even when it alone is larger', () => {
@@ -84,7 +85,7 @@ describe('the notification outbox through the Hub, on fake time', () => {
     hub.notify(peer, 'n', 'b'.repeat(40));
     hub.notify(peer, 'n', 'c'.repeat(500));
     expect(events('warning').map((warning) => warning.message)).toEqual([
-      `peer "${peer}" has over 200 bytes of unacknowledged notifications; dropped the oldest 2`,
+      `peer "${peer}" has over 200 bytes of unacknowledged notifications; dropped 2 (reported once per second at most)`,
     ]);
     const second = connect(hub, resumeHello(first));
     expect(second.frames('notification')).toEqual([{ type: 'notification', method: 'n', data: 'c'.repeat(500), seq: 3 }]);

@@ -79,10 +79,13 @@ describe('server sessions on fake time', () => {
     expect(events('connection').map((event) => event.resumed)).toEqual([false, false]);
   });
 
-  it('session ids and secrets come from the injected env', () => {
+  it('session ids come from the injected env; secrets are derived from them, not drawn', () => {
     const { hub } = hubOnFakeTime();
-    const { peer, secret } = welcomeOf(connect(hub));
-    expect([peer, secret]).toEqual(['id0000000000000000001', 'id0000000000000000002']);
+    const first = welcomeOf(connect(hub));
+    const second = welcomeOf(connect(hub));
+    expect([first.peer, second.peer]).toEqual(['id0000000000000000001', 'id0000000000000000002']);
+    expect(first.secret).not.toBe(second.secret);
+    expect(first.secret).not.toMatch(/^id0/);
   });
 
   it('kick closes the socket with 4000 and ends the session now; an unknown peer is false', () => {
