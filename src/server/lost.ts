@@ -22,6 +22,8 @@ export class LostLog {
   private head = 0;
   private folded = 0;
   private foldedRooms = new Map<string, number>();
+  /** A folded drop's room could not be named (over MAX_FOLDED_ROOMS): the report then names none. */
+  private unnamed = false;
 
   add(seq: number, room: string | undefined): void {
     this.seqs.push(seq);
@@ -33,6 +35,8 @@ export class LostLog {
       this.folded++;
       if (oldRoom !== undefined && (this.foldedRooms.has(oldRoom) || this.foldedRooms.size < MAX_FOLDED_ROOMS)) {
         this.foldedRooms.set(oldRoom, (this.foldedRooms.get(oldRoom) ?? 0) + 1);
+      } else if (oldRoom !== undefined) {
+        this.unnamed = true;
       }
       this.compact();
     }
@@ -48,23 +52,21 @@ export class LostLog {
   take(): LostReport | undefined {
     const count = this.folded + this.seqs.length - this.head;
     if (count === 0) return undefined;
+    // `rooms` is exact, an empty one included (none were room notifications); without it a
+    // client must assume any room may have lost some.
     const rooms: Record<string, number> = Object.create(null) as Record<string, number>;
-    let any = false;
-    for (const [room, n] of this.foldedRooms) {
-      rooms[room] = n;
-      any = true;
-    }
+    for (const [room, n] of this.foldedRooms) rooms[room] = n;
     for (let i = this.head; i < this.rooms.length; i++) {
       const room = this.rooms[i];
-      if (room === undefined) continue;
-      rooms[room] = (rooms[room] ?? 0) + 1;
-      any = true;
+      if (room !== undefined) rooms[room] = (rooms[room] ?? 0) + 1;
     }
+    const named = !this.unnamed;
     this.seqs = [];
     this.rooms = [];
     this.head = this.folded = 0;
     this.foldedRooms.clear();
-    return any ? { count, rooms } : { count };
+    this.unnamed = false;
+    return named ? { count, rooms } : { count };
   }
 
   private compact(): void {

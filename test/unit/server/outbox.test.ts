@@ -73,7 +73,7 @@ describe('the notification outbox through the Hub, on fake time', () => {
     expect(events('warning')).toEqual([warning(1), warning(1)]);
     const second = connect(hub, resumeHello(first));
     expect(seqs(second.frames('notification'))).toEqual([3, 4, 5]);
-    expect((second.frames('welcome')[0] as { lost?: unknown }).lost).toEqual({ count: 2 });
+    expect((second.frames('welcome')[0] as { lost?: unknown }).lost).toEqual({ count: 2, rooms: {} });
   });
 
   it('over maxBufferedBytes the oldest are dropped, but the newest is kept even when it alone is larger', () => {
