@@ -68,13 +68,14 @@ ${ROUND_TRIP}
 
   it('CJS and ESM expose the same names', async () => {
     const esm = lastJsonLine(
-      await runInApp('names.mjs', `import * as c from 'resignal'; import * as s from 'resignal/server'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort() }));`),
+      await runInApp('names.mjs', `import * as c from 'resignal'; import * as s from 'resignal/server'; import * as e from 'resignal/e2e'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), e: Object.keys(e).sort() }));`),
     );
     const cjs = lastJsonLine(
-      await runInApp('names.cjs', `const c = require('resignal'); const s = require('resignal/server'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort() }));`),
+      await runInApp('names.cjs', `const c = require('resignal'); const s = require('resignal/server'); const e = require('resignal/e2e'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), e: Object.keys(e).sort() }));`),
     );
     expect(cjs).toEqual(esm);
     expect((esm as { c: string[] }).c).toEqual(expect.arrayContaining(['Peer', 'SignalError', 'isSignalError', 'CloseCode', 'PROTOCOL_VERSION']));
-    expect((esm as { s: string[] }).s).toEqual(['SignalingServer']);
+    expect((esm as { s: string[] }).s).toEqual(['SignalingServer', 'turnCredentials']);
+    expect((esm as { e: string[] }).e).toEqual(['EncryptedRoom', 'deriveRoomKey', 'encryptRoom']);
   });
 });
