@@ -70,19 +70,20 @@ ${ROUND_TRIP}
     const esm = lastJsonLine(
       await runInApp(
         'names.mjs',
-        `import * as c from 'resignal'; import * as s from 'resignal/server'; import * as w from 'resignal/webrtc'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort() }));`,
+        `import * as c from 'resignal'; import * as s from 'resignal/server'; import * as w from 'resignal/webrtc'; import * as e from 'resignal/e2e'; console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort(), e: Object.keys(e).sort() }));`,
       ),
     );
     const cjs = lastJsonLine(
       await runInApp(
         'names.cjs',
-        `const c = require('resignal'); const s = require('resignal/server'); const w = require('resignal/webrtc'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort() }));`,
+        `const c = require('resignal'); const s = require('resignal/server'); const w = require('resignal/webrtc'); const e = require('resignal/e2e'); console.log(JSON.stringify({ c: Object.keys(c).sort(), s: Object.keys(s).sort(), w: Object.keys(w).sort(), e: Object.keys(e).sort() }));`,
       ),
     );
     expect(cjs).toEqual(esm);
     expect((esm as { c: string[] }).c).toEqual(expect.arrayContaining(['Peer', 'SignalError', 'isSignalError', 'CloseCode', 'PROTOCOL_VERSION']));
     expect((esm as { c: string[] }).c).not.toContain('negotiate');
-    expect((esm as { s: string[] }).s).toEqual(['BadRequestError', 'SignalingServer']);
-    expect((esm as { w: string[] }).w).toEqual(['isPolite', 'negotiate', 'parseRtcSignal']);
+    expect((esm as { s: string[] }).s).toEqual(['BadRequestError', 'SignalingServer', 'turnCredentials']);
+    expect((esm as { w: string[] }).w).toEqual(['candidateFields', 'candidateFilters', 'isPolite', 'isPrivateAddress', 'negotiate', 'parseRtcSignal']);
+    expect((esm as { e: string[] }).e).toEqual(['EncryptedRoom', 'deriveRoomKey', 'encryptRoom']);
   });
 });
