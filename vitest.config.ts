@@ -12,8 +12,13 @@ export default defineConfig({
           name: 'source',
           include: ['test/**/*.test.ts'],
           exclude: ['test/package/**', 'test/browser/**', '**/node_modules/**'],
-          // Type-level tests (expectTypeOf): checked by tsc, never run.
-          typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
+          // Most of these files wait on sockets and timers rather than the CPU, and each binds
+          // its own ports (port 0) and runs its own servers, so several run at once even on
+          // two cores (vitest's default there is one at a time).
+          maxWorkers: 4,
+          // Type-level tests (expectTypeOf, test/types/): `tsc --noEmit`, the first step of
+          // `npm test`, checks them with everything else; `vitest --typecheck` runs them alone.
+          typecheck: { include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
         },
       },
       {
