@@ -2,9 +2,9 @@
 // summary lists each suite's result and time, every failed test, and any suite that could
 // not cover everything on this machine (e.g. no root for network namespaces).
 //
-// Suites that share nothing run side by side: the source tests, the type check, and one
-// build of dist/ followed by the package tests beside the browser tests (those run in a
-// network namespace of their own, and only they need Chromium). Each suite's output is printed in one piece when it
+// Suites that share nothing run side by side (see main()): the type check, the build of
+// dist/ and the unit + integration tests first; then the resilience tests alone; then the
+// package tests beside the browser tests (those run in a network namespace of their own). Each suite's output is printed in one piece when it
 // ends, so parallel output never interleaves.
 //
 //   tsx scripts/test.ts            the full run (npm test)
@@ -34,7 +34,11 @@ interface Result {
 const SUITES = {
   types: { name: 'type check (tsc --noEmit)', argv: [TSC, '--noEmit'] },
   build: { name: 'build of dist/ (rollup -c, when stale)', argv: [TSX, 'scripts/build.ts'] },
-  source: { name: 'unit, integration, resilience (vitest project source)', argv: [VITEST, 'run', '--project', 'source'] },
+  // Unit and integration files mostly wait on sockets and timers, each with its own servers on
+  // port 0, so three run at once even on two cores. The resilience files (chaos, memory,
+  // hostile, weak network) are heavy and measure the process they run in: one at a time, alone.
+  quick: { name: 'unit + integration (vitest project source)', argv: [VITEST, 'run', '--project', 'source', '--maxWorkers=3', 'test/unit', 'test/integration'] },
+  resilience: { name: 'resilience (vitest project source, test/resilience)', argv: [VITEST, 'run', '--project', 'source', '--maxWorkers=1', 'test/resilience'] },
   package: { name: 'packed package (vitest project package)', argv: [VITEST, 'run', '--project', 'package'] },
   browser: { name: 'browser, real Chromium (test/browser/run.ts)', argv: [TSX, 'test/browser/run.ts'] },
 } satisfies Record<string, Suite>;
@@ -70,7 +74,10 @@ function run(suite: Suite): Promise<Result> {
 /** Lines worth repeating in the summary: failed tests, and coverage this machine could not give. */
 function highlights(result: Result): { failed: string[]; notRun: string[] } {
   const lines = plain(result.output).split('\n');
-  const failed = lines.filter((line) => /^\s*(FAIL\s|×\s|✗\s|error TS\d+)/.test(line) || /\): error TS\d+/.test(line)).map((l) => l.trim());
+  // vitest names each failed test twice (× in the run, FAIL with its file in the recap): keep the recap.
+  const pick = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).map((l) => l.trim());
+  const recap = pick(/^\s*FAIL\s/);
+  const failed = recap.length > 0 ? recap : pick(/^\s*[×✗]\s|error TS\d+/);
   const notRun = lines.filter((line) => /NOT RUN|\bNOTE\b/.test(line)).map((l) => l.replace(/\*+/g, '').trim());
   return { failed: [...new Set(failed)], notRun: [...new Set(notRun)] };
 }
@@ -83,12 +90,20 @@ async function main(): Promise<void> {
   const needingBuild = async (): Promise<Result[]> => {
     const built = await run(SUITES.build);
     if (!built.ok) return [built, notStarted(SUITES.package), notStarted(SUITES.browser)];
-    if (serial) return [built, await run(SUITES.package), await run(SUITES.browser)];
-    return [built, ...(await Promise.all([run(SUITES.package), run(SUITES.browser)]))];
+    return [built, await run(SUITES.package), await run(SUITES.browser)];
   };
-  const results = serial
-    ? [await run(SUITES.types), await run(SUITES.source), ...(await needingBuild())]
-    : (await Promise.all([run(SUITES.source), run(SUITES.types), needingBuild()])).flat();
+  let results: Result[];
+  if (serial) {
+    results = [await run(SUITES.types), await run(SUITES.quick), await run(SUITES.resilience), ...(await needingBuild())];
+  } else {
+    // 1. The type check, the build, and the unit + integration files, side by side.
+    // 2. The resilience files, with nothing else of ours running.
+    // 3. The package and browser suites, side by side (the browser in its own namespace).
+    const [types, quick, built] = await Promise.all([run(SUITES.types), run(SUITES.quick), run(SUITES.build)]);
+    const resilience = await run(SUITES.resilience);
+    const last = built!.ok ? await Promise.all([run(SUITES.package), run(SUITES.browser)]) : [notStarted(SUITES.package), notStarted(SUITES.browser)];
+    results = [types!, quick!, resilience, built!, ...last];
+  }
 
   console.log(paint(1, `━━━━ Summary (${seconds(Date.now() - started)} in all)`));
   const notRun: string[] = [];
