@@ -27,8 +27,10 @@ export default defineConfig({
           name: 'package',
           include: ['test/package/**/*.test.ts'],
           globalSetup: ['test/package/setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Bounds on real work (tsc in a consumer app, npm install, server restarts): minutes
+          // on a busy 2-core machine.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {
@@ -40,7 +42,9 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/browser/setup.ts'],
           fileParallelism: false, // one Chromium at a time: fake-camera encoders are CPU-heavy
-          testTimeout: 60_000,
+          // A bound on real events (a server process restarting, Chromium starting), which on a
+          // busy CI machine take several times as long as on a quiet one.
+          testTimeout: 150_000,
           hookTimeout: 120_000,
         },
       },
