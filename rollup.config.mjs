@@ -20,8 +20,12 @@ import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import esbuild from 'rollup-plugin-esbuild';
 
+// RESIGNAL_BUILD=umd builds only the script-tag bundles (what the demo page loads; see
+// scripts/build.ts) and leaves the rest of dist/ alone.
+const UMD_ONLY = process.env.RESIGNAL_BUILD === 'umd';
+
 // Start from an empty dist/, so no stale chunk or map is ever packed.
-rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
+if (!UMD_ONLY) rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const runtimeDeps = Object.keys(pkg.dependencies ?? {});
@@ -57,7 +61,7 @@ const onwarn = (warning, warn) => {
 
 const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'], preferBuiltins: false });
 
-export default [
+const configs = [
   // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
   {
     input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', e2e: 'src/e2e/index.ts', server: 'src/server/index.ts' },
@@ -136,3 +140,5 @@ export default [
     })),
   ),
 ];
+
+export default UMD_ONLY ? configs.filter((config) => [config.output].flat().some((output) => output.format === 'umd')) : configs;

@@ -12,8 +12,13 @@ export default defineConfig({
           name: 'source',
           include: ['test/**/*.test.ts'],
           exclude: ['test/package/**', 'test/browser/**', '**/node_modules/**'],
-          // Type-level tests (expectTypeOf): checked by tsc, never run.
-          typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
+          // Real sockets and timers on a machine that may be busy: a bound on waiting for real
+          // events, not a speed requirement (tests never assert wall-clock time).
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          // Type-level tests (expectTypeOf, test/types/): `tsc --noEmit`, the first step of
+          // `npm test`, checks them with everything else; `vitest --typecheck` runs them alone.
+          typecheck: { include: ['test/types/**/*.test-d.ts'], tsconfig: 'tsconfig.json', ignoreSourceErrors: true },
         },
       },
       {
@@ -22,8 +27,10 @@ export default defineConfig({
           name: 'package',
           include: ['test/package/**/*.test.ts'],
           globalSetup: ['test/package/setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Bounds on real work (tsc in a consumer app, npm install, server restarts): minutes
+          // on a busy 2-core machine.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {
@@ -35,7 +42,9 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/browser/setup.ts'],
           fileParallelism: false, // one Chromium at a time: fake-camera encoders are CPU-heavy
-          testTimeout: 60_000,
+          // A bound on real events (a server process restarting, Chromium starting), which on a
+          // busy CI machine take several times as long as on a quiet one.
+          testTimeout: 150_000,
           hookTimeout: 120_000,
         },
       },

@@ -34,6 +34,7 @@
   const clientId = randomId(10);
   const myName = params.get('name') || `Guest ${clientId.slice(0, 4).toUpperCase()}`;
   $('room-name').textContent = roomName;
+  $('share-link').textContent = $('share-link').href = location.href;
   $('copy-link').onclick = async () => {
     await navigator.clipboard?.writeText(location.href).catch(() => {});
     $('copy-link').textContent = 'Copied';
@@ -97,7 +98,9 @@
     const start = Date.now();
     waits.push({ start, end: start + delay, label: `${(delay / 1000).toFixed(1)} s`, title: `attempt ${attempt}, ${reason}` });
   });
-  peer.on('close', ({ code, reason }) => mark(reason.startsWith('no frame') ? 'dead' : `closed ${code}`));
+  // `cause` says why in a stable word; `code` is what the socket reported (1006: no close frame).
+  const closeLabels = { dead: 'dead link', manual: 'reconnectNow()', client: 'closed', kicked: 'kicked', unreachable: 'gave up' };
+  peer.on('close', ({ code, cause }) => mark(closeLabels[cause] ?? `closed ${code}`));
   let opens = 0;
   peer.on('open', ({ resumed }) => {
     if (opens++ > 0) mark(resumed ? 'resumed' : 'new session');
@@ -318,7 +321,28 @@
     drawTimeline();
   }
 
-  const SPAN = 60_000;
+  // The chart's window: short by default, so a 2 s outage is a clear block, not a sliver.
+  const SPANS = [10_000, 20_000, 60_000];
+  let SPAN = 20_000;
+  const zoom = $('timeline-zoom');
+  const showSpan = () => zoom.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(Number(b.dataset.span) === SPAN)));
+  for (const span of SPANS) {
+    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'small', textContent: `${span / 1000} s` });
+    button.dataset.span = String(span);
+    button.onclick = () => {
+      SPAN = span;
+      showSpan();
+      drawTimeline();
+    };
+    zoom.append(button);
+  }
+  showSpan();
+  /** Label widths in px, measured in the font of `.mark-label` (a guess per character lets labels overlap). */
+  const measure = document.createElement('canvas').getContext('2d');
+  const labelWidth = (label) => {
+    measure.font = '10px system-ui, sans-serif';
+    return measure.measureText(label).width;
+  };
   const COLORS = {
     open: '#16a34a', connected: '#16a34a',
     connecting: '#3b82f6', new: '#93b4f5', checking: '#3b82f6', idle: '#c3c8d2',
@@ -348,11 +372,6 @@
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     svg.style.height = `${height}px`;
 
-    // Blackhole bands behind everything.
-    for (const band of bands) {
-      if (band.end < from) continue;
-      rect(x(band.start), top - 4, x(Math.min(band.end, now)), rows.length * rowH + 2, 'url(#hatch)');
-    }
     rows.forEach(([key, label], i) => {
       const y = barY(i);
       text(left, y - 3, label, 'lane-label');
@@ -382,8 +401,15 @@
       }
     });
 
-    // Event marks: a dashed line across the rows. Marks a few pixels apart share one label; each
-    // label goes on the first of three lines at the top where it fits (else only its line shows).
+    // Blackhole bands, over the bars (the link still reads "open" at first: that is the point).
+    for (const band of bands) {
+      if (band.end < from) continue;
+      rect(x(band.start), top - 4, x(Math.min(band.end, now)), rows.length * rowH + 2, 'url(#hatch)', 'stroke="#1c2230" stroke-opacity=".35"');
+    }
+
+    // Event marks: a dashed line across the rows, and a label on one of three lines at the top.
+    // Marks a few pixels apart share one label. The newest get their labels first; an older
+    // label that would overlap one is left out (its line stays, with the text as a tooltip).
     const groups = [];
     for (const m of marks) {
       if (m.at < from) continue;
@@ -391,25 +417,28 @@
       if (last && x(m.at) - x(last.at) < 6) last.labels.push(m.label);
       else groups.push({ at: m.at, labels: [m.label] });
     }
-    const rowEnds = [-Infinity, -Infinity, -Infinity];
-    for (const g of groups) {
+    const taken = [[], [], []]; // per label line: [x1, x2] spans in use
+    for (const g of groups.reverse()) {
       const mx = x(g.at);
       const label = g.labels.join(' · ');
       parts.push(`<line x1="${mx.toFixed(1)}" x2="${mx.toFixed(1)}" y1="${top - 6}" y2="${height - 14}" stroke="#1c2230" stroke-width="1" stroke-dasharray="2 2" opacity=".55"><title>${esc(label)}</title></line>`);
-      const w = label.length * 5.3 + 2;
+      const w = labelWidth(label) + 2;
       // Right of the line if it fits, else left of it, but never past the chart's left edge.
       const x1 = mx + 3 + w > right ? Math.max(left, mx - 3 - w) : mx + 3;
-      const row = rowEnds.findIndex((end) => x1 > end + 6);
+      const row = taken.findIndex((spans) => spans.every(([a, b]) => x1 + w + 6 < a || x1 > b + 6));
       if (row === -1) continue;
-      rowEnds[row] = x1 + w;
+      taken[row].push([x1, x1 + w]);
       text(x1, 9 + row * 11, label, 'mark-label');
     }
-    // Time axis.
-    for (let s = 0; s <= SPAN / 1000; s += 15) {
-      const tx = x(now - s * 1000);
-      text(tx, height - 3, s === 0 ? 'now' : `−${s} s`, '', s === 0 ? 'end' : s === SPAN / 1000 ? 'start' : 'middle');
+    // Time axis: four steps across the window.
+    const step = SPAN / 4000;
+    for (let i = 0; i <= 4; i++) {
+      const tx = x(now - i * step * 1000);
+      text(tx, height - 3, i === 0 ? 'now' : `−${i * step} s`, '', i === 0 ? 'end' : i === 4 ? 'start' : 'middle');
     }
-    svg.innerHTML = `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#1c2230" opacity=".04"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1c2230" stroke-width="2" opacity=".12"/></pattern></defs>${parts.join('')}`;
+    // Blackholes: dense dark hatching, so they read at a glance on top of the green bars.
+    const hatch = '<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#1c2230" opacity=".10"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1c2230" stroke-width="2.5" opacity=".45"/></pattern>';
+    svg.innerHTML = `<defs>${hatch}</defs>${parts.join('')}`;
   }
   setInterval(refresh, 500);
   window.addEventListener('resize', drawTimeline);

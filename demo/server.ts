@@ -6,8 +6,9 @@
 //   POST /api/restart[?down=MS]         SIGKILL the signaling process and start it again
 //                                       on the same port (after MS ms)
 //   GET  /api/config                    what the page needs to know (controls on or off)
-// Run: npm run demo (builds dist/ first). PORT (default 8080), HOST (default 127.0.0.1),
-// SESSION_TTL (ms, default 30000), DEMO_CONTROLS=0 to turn the /api/drop and /api/restart off.
+// Run: npm run demo (builds the script-tag bundles first, when stale). PORT (default 8080),
+// HOST (default 127.0.0.1), SESSION_TTL (ms, default 30000), DEMO_CONTROLS=0 to turn the
+// /api/drop and /api/restart off.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuild } from '../scripts/build.js';
 
 const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = path.dirname(DEMO_DIR.replace(/[\\/]$/, ''));
@@ -240,15 +242,31 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   };
 }
 
-// `tsx demo/server.ts` (npm run demo): start and print the URL.
+/** A fresh room name, so that every tab opened from the printed URL joins the same call. */
+const newRoomName = () => `room-${Math.random().toString(36).slice(2, 8)}`;
+
+// `tsx demo/server.ts` (npm run demo): build the page's bundle if needed, start, print the URL.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const demo = await startDemo({
-    port: Number(process.env.PORT ?? 8080),
-    host: process.env.HOST ?? '127.0.0.1',
-    sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
-    controls: process.env.DEMO_CONTROLS !== '0',
-  });
-  console.log(`\n  resignal demo: ${demo.url}\n  Open it in two tabs (the room name is in the URL) and allow the camera.\n`);
+  const port = Number(process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  let demo: DemoServer;
+  try {
+    ensureBuild({ umd: true, report: false });
+    demo = await startDemo({
+      port,
+      host,
+      sessionTtl: Number(process.env.SESSION_TTL ?? 30_000),
+      controls: process.env.DEMO_CONTROLS !== '0',
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') console.error(`resignal demo: port ${port} on ${host} is taken; choose another with PORT, e.g. PORT=8081 npm run demo`);
+    else if (code === 'EACCES') console.error(`resignal demo: not allowed to listen on port ${port}; choose another with PORT, e.g. PORT=8081 npm run demo`);
+    else console.error(`resignal demo: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const url = `${demo.url}?room=${newRoomName()}`;
+  console.log(`\n  resignal demo: ${url}\n  Open this URL in two tabs: both join the same call.\n`);
   const stop = () => void demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

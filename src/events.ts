@@ -29,10 +29,33 @@ export interface OpenEvent {
   resumed: boolean;
   peerId: string;
 }
+/**
+ * Why a link closed, in a form to branch on (`code` and `reason` are what the socket or
+ * the Peer said, and the text may change). With `willReconnect: true` it is the
+ * `RetryReason` of the reconnect that follows.
+ */
+export type CloseCause =
+  /** The open link was closed (by the server, a proxy, or the network). */
+  | 'closed'
+  /** The open link went silent for `heartbeat.maxMissed` intervals (e.g. a blackholed link). */
+  | 'dead'
+  /** `reconnectNow()` was called. */
+  | 'manual'
+  /** The server closed with 4505: the token expired; the Peer resumes at once with a fresh one. */
+  | 'token-expired'
+  /** `close()` was called. Final. */
+  | 'client'
+  /** The server closed the link with a terminal code (`error` has code `KICKED`). Final. */
+  | 'kicked'
+  /** `backoff.maxAttempts` ran out (`error` has code `UNREACHABLE`). Final. */
+  | 'unreachable';
+
 export interface CloseEvent {
   code: number;
   reason: string;
   willReconnect: boolean;
+  /** Why, machine-readable: see CloseCause. */
+  cause: CloseCause;
 }
 export interface ReconnectingEvent {
   /** 1-based attempt number since the link was last stable. */

@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import { ReconnectSchedule, type AttemptPlan } from './backoff.js';
 import type { TimerHandle } from './env.js';
 import { SignalError } from './errors.js';
-import type { NotificationsLostEvent, PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
+import type { CloseCause, NotificationsLostEvent, PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
 import { Liveness } from './liveness.js';
 import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './options.js';
 import { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
@@ -203,7 +203,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   /** Close for good: rejects everything pending with `CLOSED`. Idempotent. */
   close(): void {
     if (this.#currentState === 'closed') return;
-    this.#shutdown(new SignalError('CLOSED', 'the Peer was closed with peer.close(); create a new Peer to connect again'), 1000, 'closed by client');
+    this.#shutdown(new SignalError('CLOSED', 'the Peer was closed with peer.close(); create a new Peer to connect again'), 1000, 'closed by client', 'client');
   }
 
   async #attempt(plan: AttemptPlan): Promise<void> {
@@ -310,7 +310,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #closed(code: number, reason: string): void {
     if (isTerminalCloseCode(code)) {
       const error = new SignalError('KICKED', `the server closed the link with terminal code ${code}${reason ? ` ("${reason}")` : ''}; not reconnecting. Check the token, protocol version or why the server removed this peer`, { closeCode: code, closeReason: reason });
-      this.#shutdown(error, code, reason);
+      this.#shutdown(error, code, reason, 'kicked');
       return this.#emitSafe('error', error);
     }
     if (this.#currentState === 'open') this.#linkLost(code, reason, code === CloseCode.TOKEN_EXPIRED ? 'token-expired' : 'closed');
@@ -318,13 +318,13 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   }
 
   /** The open link is gone (closed, dead, or replaced): reconnect on the `reconnect` schedule. */
-  #linkLost(code: number, reason: string, why: RetryReason): void {
+  #linkLost(code: number, reason: string, why: RetryReason & CloseCause): void {
     this.#dropLink();
     const generation = this.#generation;
     this.#losingLink = true;
     this.#retryAtOnce = false;
     this.#setState('reconnecting');
-    if (generation === this.#generation) this.#emitSafe('close', { code, reason, willReconnect: true });
+    if (generation === this.#generation) this.#emitSafe('close', { code, reason, willReconnect: true, cause: why });
     this.#losingLink = false;
     if (generation !== this.#generation) return; // a state or close listener called close()
     this.#retry(true, why);
@@ -342,7 +342,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const plan = why === 'token-expired' ? this.#schedule.again() : this.#schedule.next(dropped);
     if (!plan) {
       const error = new SignalError('UNREACHABLE', `gave up after ${this.#schedule.attemptCount} failed attempts (backoff.maxAttempts) on ${this.#options.urls.join(', ')}; check the server and network, then create a new Peer`);
-      this.#shutdown(error, 1006, 'unreachable');
+      this.#shutdown(error, 1006, 'unreachable', 'unreachable');
       return this.#emitSafe('error', error);
     }
     const generation = this.#generation;
@@ -375,7 +375,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     this.#transport = undefined;
   }
 
-  #shutdown(error: SignalError, code: number, reason: string): void {
+  #shutdown(error: SignalError, code: number, reason: string, cause: CloseCause): void {
     const started = this.#currentState !== 'idle';
     this.#generation++;
     this.#pending = undefined;
@@ -391,7 +391,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     this.#buffer.failAll(error);
     this.#setState('closed');
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    if (started) this.#emitSafe('close', { code, reason, willReconnect: false });
+    if (started) this.#emitSafe('close', { code, reason, willReconnect: false, cause });
   }
 
   /** Tell the app (and the rooms) that notifications never arrived. False once a listener replaced or closed the link. */

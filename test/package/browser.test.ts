@@ -122,7 +122,7 @@ const startPeer = (page: Page, options: object) => page.evaluate((o) => (window 
 const call = (page: Page, method: string, data?: unknown) => page.evaluate(([m, d]) => (window as unknown as PageWindow).call(m as string, d), [method, data] as const);
 
 /** Wait until the page's log has `count` entries matching `event` (and `match`, if given). */
-async function waitForLog(page: Page, event: string, count = 1, timeout = 15_000): Promise<LogEntry[]> {
+async function waitForLog(page: Page, event: string, count = 1, timeout = 60_000): Promise<LogEntry[]> {
   await page.waitForFunction(([e, n]) => (window as unknown as PageWindow).resignalLog.filter((x) => x.event === e).length >= (n as number), [event, count] as const, { timeout, polling: 20 });
   return pageLog(page);
 }
@@ -157,7 +157,9 @@ describe('browser: packed package in Chromium', () => {
 
   it('a crashed server, then a cleanly stopped one: the Peer reconnects by itself and a request made during each outage resolves', async () => {
     const page = await openPage('umd');
-    await startPeer(page, { urls: server.url });
+    // The request made during an outage must wait out a server restart, which on a busy
+    // machine can take longer than the default requestTimeout.
+    await startPeer(page, { urls: server.url, requestTimeout: 90_000 });
     expect(await call(page, 'echo', 'before')).toEqual({ ok: true, value: 'before' });
 
     for (const [outage, stop, closeCode] of [

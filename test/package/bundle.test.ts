@@ -105,7 +105,7 @@ describe('browser bundles', () => {
     const Resignal = sandbox.Resignal as Record<string, unknown>;
     const core = lastJsonLine(await runInApp('names-esm.mjs', `import * as c from 'resignal'; console.log(JSON.stringify(Object.keys(c)));`)) as string[];
     const webrtc = lastJsonLine(await runInApp('names-webrtc.mjs', `import * as w from 'resignal/webrtc'; console.log(JSON.stringify(Object.keys(w)));`)) as string[];
-    expect(webrtc.sort()).toEqual(['isPolite', 'negotiate', 'parseRtcSignal']);
+    expect(webrtc.sort()).toEqual(['candidateFields', 'candidateFilters', 'isPolite', 'isPrivateAddress', 'negotiate', 'parseRtcSignal']);
     expect(Object.keys(Resignal).sort()).toEqual([...core, ...webrtc].sort());
     expect(typeof Resignal.negotiate).toBe('function');
     expect(typeof Resignal.Peer).toBe('function');

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { ensureBuild } from '../../scripts/build.js';
 import type { PackedPackage } from './support/packed.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,8 +29,10 @@ export default function setup(project: TestProject): () => void {
   const started = Date.now();
   const work = mkdtempSync(path.join(os.tmpdir(), 'resignal-package-'));
 
-  // 1. Build once for the whole run (the tests and the tarball both use this dist/).
-  run(NPM, ['run', '--silent', 'build'], ROOT);
+  // 1. Build once for the whole run, unless dist/ is already newer than every source (`npm test`
+  //    builds it first, so the browser suite beside this one never sees a build in progress).
+  //    The tests and the tarball both use this dist/.
+  ensureBuild({ report: false });
   const built = Date.now();
 
   // 2. Pack. --ignore-scripts: `prepack` would only build a second time.

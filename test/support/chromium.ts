@@ -7,7 +7,8 @@ import { chromium, type Browser } from 'playwright-core';
 
 export { canUnshare, inLoopbackNamespace } from './netns.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Debian's Chromium, or another Chromium/Chrome named by CHROMIUM_PATH (e.g. on a laptop). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const INSTALL_COMMAND = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium';
 
 /** Flags every launch gets. Some repeat what Playwright passes; that is harmless. */
@@ -71,6 +72,7 @@ const disableFeatures = (names: readonly string[]) => `--disable-features=${name
  */
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  if (process.env.CHROMIUM_PATH) throw new Error(`CHROMIUM_PATH is ${CHROMIUM_PATH}, but there is no file there; point it at a Chromium or Chrome executable`);
   if (process.getuid?.() !== 0) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM_PATH}; browser tests need it. ` +

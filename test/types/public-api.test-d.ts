@@ -7,6 +7,7 @@ import {
   Peer,
   SignalError,
   type BackoffOptions,
+  type CloseCause,
   type CloseEvent,
   type ExhaustedEvent,
   type HeartbeatOptions,
@@ -48,7 +49,10 @@ describe('events', () => {
     expectTypeOf<StateEvent>().toEqualTypeOf<{ from: PeerState; to: PeerState }>();
     expectTypeOf<PeerState>().toEqualTypeOf<'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'>();
     expectTypeOf<OpenEvent>().toEqualTypeOf<{ url: string; resumed: boolean; peerId: string }>();
-    expectTypeOf<CloseEvent>().toEqualTypeOf<{ code: number; reason: string; willReconnect: boolean }>();
+    expectTypeOf<CloseEvent>().toEqualTypeOf<{ code: number; reason: string; willReconnect: boolean; cause: CloseCause }>();
+    expectTypeOf<CloseCause>().toEqualTypeOf<'closed' | 'dead' | 'manual' | 'token-expired' | 'client' | 'kicked' | 'unreachable'>();
+    // A link lost while open reconnects with the same word as its close cause.
+    expectTypeOf<Extract<CloseCause, RetryReason>>().toEqualTypeOf<'closed' | 'dead' | 'manual' | 'token-expired'>();
     expectTypeOf<ReconnectingEvent>().toEqualTypeOf<{ attempt: number; delay: number; url: string; reason: RetryReason }>();
     expectTypeOf<RetryReason>().toEqualTypeOf<'connect-failed' | 'connect-timeout' | 'token-failed' | 'closed' | 'dead' | 'manual' | 'token-expired'>();
     expectTypeOf<ExhaustedEvent>().toEqualTypeOf<{ attempts: number; urls: readonly string[] }>();

@@ -15,6 +15,12 @@ export type PeerFits = Peer extends SignalingLink ? true : never;
 const fits: [RoomFits, PeerFits] = [true, true];
 void fits;
 let offers = 0;
+/** Work in flight anywhere in the fakes: PC operations, signals on the way, negotiate()'s timers. */
+let inFlight = 0;
+const track = <T>(work: Promise<T>): Promise<T> => {
+  inFlight++;
+  return work.finally(() => inFlight--);
+};
 
 class FakePc extends EventTarget {
   signalingState: RTCSignalingState = 'stable';
@@ -35,7 +41,7 @@ class FakePc extends EventTarget {
       await new Promise((r) => setTimeout(r, 1)); // real PCs take time: lets the other side race us
       return fn();
     });
-    this.chain = run.catch(() => {}).finally(() => this.busy--);
+    this.chain = track(run.catch(() => {}).finally(() => this.busy--));
     return run;
   }
 
@@ -107,7 +113,7 @@ class FakeRoom implements NegotiationRoom {
   signal(to: string, data: unknown): Promise<void> {
     this.sent.push({ to, data });
     const other = this.other;
-    if (other?.id === to && !this.lose(data)) setTimeout(() => other.emit('signal', { from: this.id, data }), 1);
+    if (other?.id === to && !this.lose(data)) void track(new Promise<void>((r) => setTimeout(r, 1)).then(() => other.emit('signal', { from: this.id, data })));
     return Promise.resolve();
   }
 
@@ -132,7 +138,37 @@ class FakeRoom implements NegotiationRoom {
 }
 
 const asPc = (pc: FakePc) => pc as unknown as RTCPeerConnection;
-const settle = () => new Promise((r) => setTimeout(r, 60));
+/**
+ * Until nothing is in flight (no PC operation, no signal on the way, no negotiate() timer
+ * armed) across a few turns of the event loop: the exchange is over, however slow the
+ * machine. Bounded, so a negotiation that never ends fails the test rather than hanging it.
+ */
+async function settle(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((r) => setTimeout(r, 2));
+    quiet = inFlight === 0 ? quiet + 1 : 0;
+    if (Date.now() > deadline) throw new Error(`negotiation still busy after 10 s (${inFlight} in flight)`);
+  }
+}
+
+/** Real timers, counted in `inFlight` while armed, for negotiate()'s `timers` option. */
+const armed = new Set<unknown>();
+const countedTimers = {
+  setTimeout(fn: () => void, ms: number): unknown {
+    inFlight++;
+    const handle = setTimeout(() => {
+      if (armed.delete(handle)) inFlight--;
+      fn();
+    }, ms);
+    armed.add(handle);
+    return handle;
+  },
+  clearTimeout(handle: unknown): void {
+    if (armed.delete(handle)) inFlight--;
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
 
 function pair(options: NegotiateOptions = {}) {
   const ra = new FakeRoom('a');
@@ -141,8 +177,8 @@ function pair(options: NegotiateOptions = {}) {
   const a = new FakePc('a');
   const b = new FakePc('b');
   const errors: unknown[] = [];
-  const na = negotiate(asPc(a), ra, 'b', { localId: 'a', onError: (e) => errors.push(e), ...options });
-  const nb = negotiate(asPc(b), rb, 'a', { localId: 'b', onError: (e) => errors.push(e), ...options });
+  const na = negotiate(asPc(a), ra, 'b', { localId: 'a', onError: (e) => errors.push(e), timers: countedTimers, ...options });
+  const nb = negotiate(asPc(b), rb, 'a', { localId: 'b', onError: (e) => errors.push(e), timers: countedTimers, ...options });
   return { a, b, ra, rb, na, nb, errors };
 }
 

@@ -227,7 +227,7 @@ describe('Peer: staged backoff', () => {
     answerPings(t.socket(0), new Set());
     t.socket(0).drop(1006);
     expect(t.peer.state).toBe('reconnecting');
-    expect(t.of('close')).toEqual([{ code: 1006, reason: '', willReconnect: true }]);
+    expect(t.of('close')).toEqual([{ code: 1006, reason: '', willReconnect: true, cause: 'closed' }]);
     const droppedAt = Date.now();
     for (const wait of [2000, 4000, 6000, 6000]) {
       const count = t.ws.sockets.length;
@@ -281,7 +281,7 @@ describe('Peer: staged backoff', () => {
     const t = await connected();
     t.socket(0).drop(code, 'bye');
     expect(t.peer.state).toBe('reconnecting');
-    expect(t.of('close')).toEqual([{ code, reason: 'bye', willReconnect: true }]);
+    expect(t.of('close')).toEqual([{ code, reason: 'bye', willReconnect: true, cause: 'closed' }]);
     expect(t.of('reconnecting')).toMatchObject([{ reason: 'closed', url: A }]);
     await advance(2000);
     expect(t.ws.sockets).toHaveLength(2);
@@ -322,7 +322,7 @@ describe('Peer: staged backoff', () => {
     expect(ready.error?.code).toBe('UNREACHABLE');
     expect(pending.error?.code).toBe('UNREACHABLE');
     expect(t.of('error')).toMatchObject([{ code: 'UNREACHABLE' }]);
-    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false, cause: 'unreachable' }]);
     // Shut down first, then the error: state closed -> close -> error.
     expect(t.log.slice(-3).map((e) => e.event)).toEqual(['state', 'close', 'error']);
     await advance(60_000);
@@ -341,8 +341,8 @@ describe('Peer: staged backoff', () => {
     await flush();
     expect(t.peer.state).toBe('closed');
     expect(t.of('close')).toEqual([
-      { code: 1006, reason: '', willReconnect: true },
-      { code: 1006, reason: 'unreachable', willReconnect: false },
+      { code: 1006, reason: '', willReconnect: true, cause: 'closed' },
+      { code: 1006, reason: 'unreachable', willReconnect: false, cause: 'unreachable' },
     ]);
     expect(t.states()).toEqual(['connecting', 'open', 'reconnecting', 'closed']);
   });
@@ -361,7 +361,7 @@ describe('Peer: staged backoff', () => {
     expect(seen).toEqual([{ state: 'closed', closes: 1 }]);
     expect(ready.error?.code).toBe('UNREACHABLE');
     expect(pending.error?.code).toBe('UNREACHABLE');
-    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 1006, reason: 'unreachable', willReconnect: false, cause: 'unreachable' }]);
     expect(t.states()).toEqual(['connecting', 'closed']);
   });
 });
@@ -414,7 +414,7 @@ describe('Peer: terminal closes', () => {
     expect(pending.error).toBeInstanceOf(SignalError);
     expect(pending.error).toMatchObject({ code: 'KICKED', closeCode: code, closeReason: 'go away' });
     expect(t.of('error')).toMatchObject([{ code: 'KICKED', closeCode: code, closeReason: 'go away' }]);
-    expect(t.of('close')).toEqual([{ code, reason: 'go away', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code, reason: 'go away', willReconnect: false, cause: 'kicked' }]);
     // Shut down first, then the error: state closed -> close -> error.
     expect(t.log.slice(-3).map((e) => e.event)).toEqual(['state', 'close', 'error']);
     expect(t.of('reconnecting')).toEqual([]);
@@ -438,7 +438,7 @@ describe('Peer: terminal closes', () => {
     await flush();
     expect(seen).toEqual([{ state: 'closed', closes: 1 }]);
     expect(pending.error).toMatchObject({ code: 'KICKED', closeCode: 4001 });
-    expect(t.of('close')).toEqual([{ code: 4001, reason: 'kicked', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 4001, reason: 'kicked', willReconnect: false, cause: 'kicked' }]);
     expect(t.states()).toEqual(['connecting', 'open', 'closed']);
   });
 
@@ -452,7 +452,7 @@ describe('Peer: terminal closes', () => {
     expect(ready.error).toMatchObject({ code: 'KICKED', closeCode: 4001, closeReason: 'bad token' });
     expect(queued.error?.code).toBe('KICKED');
     expect(t.states()).toEqual(['connecting', 'closed']);
-    expect(t.of('close')).toEqual([{ code: 4001, reason: 'bad token', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 4001, reason: 'bad token', willReconnect: false, cause: 'kicked' }]);
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(1);
   });
@@ -467,8 +467,8 @@ describe('Peer: terminal closes', () => {
     expect(t.peer.state).toBe('closed');
     expect(t.ws.sockets).toHaveLength(2);
     expect(t.of('close')).toEqual([
-      { code: 1006, reason: '', willReconnect: true },
-      { code: 4001, reason: 'token expired', willReconnect: false },
+      { code: 1006, reason: '', willReconnect: true, cause: 'closed' },
+      { code: 4001, reason: 'token expired', willReconnect: false, cause: 'kicked' },
     ]);
   });
 });
@@ -484,7 +484,7 @@ describe('Peer: close()', () => {
     expect(t.peer.state).toBe('closed');
     expect(t.states()).toEqual(['connecting', 'open', 'closed']);
     expect(pending.error).toMatchObject({ code: 'CLOSED' });
-    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false, cause: 'client' }]);
     expect(t.socket(0).closeCalls).toEqual([{ code: 1000, reason: 'closed by client' }]);
     await advance(120_000);
     expect(t.ws.sockets).toHaveLength(1);
@@ -510,7 +510,7 @@ describe('Peer: close()', () => {
     t.peer.close();
     await flush();
     expect(ready.error?.code).toBe('CLOSED');
-    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false, cause: 'client' }]);
     await advance(60_000);
     expect(t.ws.sockets).toHaveLength(1);
     expect(t.of('close')).toHaveLength(1); // the abandoned socket's own close is not reported again
@@ -524,8 +524,8 @@ describe('Peer: close()', () => {
     expect(t.ws.sockets).toHaveLength(1);
     expect(t.peer.state).toBe('closed');
     expect(t.of('close')).toEqual([
-      { code: 1006, reason: '', willReconnect: true },
-      { code: 1000, reason: 'closed by client', willReconnect: false },
+      { code: 1006, reason: '', willReconnect: true, cause: 'closed' },
+      { code: 1000, reason: 'closed by client', willReconnect: false, cause: 'client' },
     ]);
   });
 
@@ -536,7 +536,7 @@ describe('Peer: close()', () => {
     expect(t.peer.state).toBe('connecting');
     t.peer.close();
     await advance(60_000);
-    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false }]);
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'closed by client', willReconnect: false, cause: 'client' }]);
     expect(t.ws.sockets).toHaveLength(1);
   });
 
@@ -894,7 +894,7 @@ describe('Peer: liveness', () => {
     await advance(1); // 3300
     expect(t.socket(0).terminated).toBe(true);
     expect(t.socket(0).closeCalls).toEqual([]); // no handshake on a dead link
-    expect(t.of('close')).toMatchObject([{ code: 1006, willReconnect: true }]);
+    expect(t.of('close')).toMatchObject([{ code: 1006, willReconnect: true, cause: 'dead' }]);
     expect(t.of('reconnecting')).toEqual([{ attempt: 1, delay: 2000, url: A, reason: 'dead' }]);
     expect(t.peer.state).toBe('reconnecting');
     await advance(2000);
@@ -1053,7 +1053,7 @@ describe('Peer: reconnectNow()', () => {
     const t = await connected();
     t.peer.reconnectNow();
     expect(t.socket(0).terminated).toBe(true);
-    expect(t.of('close')).toEqual([{ code: 1000, reason: 'reconnectNow() called', willReconnect: true }]);
+    expect(t.of('close')).toEqual([{ code: 1000, reason: 'reconnectNow() called', willReconnect: true, cause: 'manual' }]);
     expect(t.of('reconnecting')).toMatchObject([{ reason: 'manual' }]);
     expect(t.ws.sockets).toHaveLength(2);
     expect(t.socket(1).createdAt).toBe(Date.now());
@@ -1225,8 +1225,8 @@ describe('Peer: listeners that call close() or reconnectNow()', () => {
     // The state was already reconnecting when close fired.
     expect(t.states()).toEqual(['connecting', 'open', 'reconnecting', 'closed']);
     expect(t.of('close')).toEqual([
-      { code: 1006, reason: '', willReconnect: true },
-      { code: 1000, reason: 'closed by client', willReconnect: false },
+      { code: 1006, reason: '', willReconnect: true, cause: 'closed' },
+      { code: 1000, reason: 'closed by client', willReconnect: false, cause: 'client' },
     ]);
   });
 

@@ -6,6 +6,10 @@
 // 40th cycle, a blackhole only liveness can detect. Each cycle also sends a request
 // (answered or replayed across the drop) and queues a notification while the link is down.
 import { getEventListeners } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { findSourceMap } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapSnapshot } from 'node:v8';
 import { isSignalError, Peer } from '../../../src/index.js';
 import type { TimerHandle } from '../../../src/env.js';
@@ -35,6 +39,8 @@ export interface MemoryReport {
   resources: { warm: Record<string, number>; end: Record<string, number>; afterClose: Record<string, number> };
   /** Listeners on the Peer itself, by event. */
   peerListeners: { warm: number; end: number };
+  /** Source maps of loaded modules parsed before the baseline (see warmSourceMaps). */
+  sourceMaps: { enabled: boolean; parsed: number };
 }
 
 const CYCLES = Number(process.env.CYCLES ?? 1000);
@@ -48,6 +54,29 @@ async function heapUsed(): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Node parses a module's source map the first time a stack trace through that module is
+ * formatted (tsx turns source maps on), and keeps it: some 600 arrays for the fault proxy
+ * alone. That happens whenever some error's stack is first read, e.g. after a drop we did
+ * not plan, and it would count as growth if it came after the baseline. So parse them all
+ * now: every module under src/ and test/ this process has loaded (others return undefined).
+ */
+function warmSourceMaps(): number {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  let parsed = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.[cm]?ts$/.test(entry.name) && findSourceMap(pathToFileURL(full).href)) parsed++;
+    }
+  };
+  walk(path.join(root, 'src'));
+  walk(path.join(root, 'test'));
+  void new Error('format one stack trace, so that machinery is warm too').stack;
+  return parsed;
 }
 
 /** Live objects, closures and arrays per constructor name, from a heap snapshot (after gc). */
@@ -162,6 +191,7 @@ async function main(): Promise<void> {
     listeners: { warm: {}, end: {}, afterClose: {} },
     resources: { warm: {}, end: {}, afterClose: {} },
     peerListeners: { warm: 0, end: 0 },
+    sourceMaps: { enabled: process.sourceMapsEnabled, parsed: 0 },
   };
   const peerListenerCount = () => peer.eventNames().reduce((n, name) => n + peer.listenerCount(name), 0);
   const listenerCounts = () => ({ network: network.count(), visibility: visibility.count(), abortSignal: getEventListeners(signal, 'abort').length });
@@ -219,6 +249,7 @@ async function main(): Promise<void> {
     await expired;
     if (cycle === WARMUP) {
       await settle();
+      report.sourceMaps.parsed = warmSourceMaps();
       record('warm');
       warmObjects = await countObjects();
     }
