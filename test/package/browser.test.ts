@@ -206,7 +206,10 @@ describe('browser: packed package in Chromium', () => {
     await server.kill();
     let log = await waitForLog(page, 'reconnecting');
     const reconnecting = log.find((e) => e.event === 'reconnecting')!;
-    expect(reconnecting).toMatchObject({ reason: 'closed' });
+    // The `offline` event also sends a liveness probe: on a busy machine its deadline can pass
+    // before the page sees the killed server's close. Either way the link is lost and the next
+    // attempt waits the 60 s schedule, which only `online` can cut short.
+    expect(['closed', 'dead']).toContain(reconnecting.reason);
     expect(reconnecting.delay).toBeGreaterThanOrEqual(48_000);
     await server.start();
 
