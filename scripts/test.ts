@@ -4,8 +4,9 @@
 //
 // Suites that share nothing run side by side (see main()): the type check, the build of
 // dist/ and the unit + integration tests first; then the resilience tests alone; then the
-// package tests beside the browser tests (those run in a network namespace of their own). Each suite's output is printed in one piece when it
-// ends, so parallel output never interleaves.
+// package tests, then the browser tests alone: the WebRTC calls' fake cameras need the CPU, and
+// beside the package suite's Chromium a call could miss its deadlines on a busy machine. Each
+// suite's output is printed in one piece when it ends, so parallel output never interleaves.
 //
 //   tsx scripts/test.ts            the full run (npm test)
 //   tsx scripts/test.ts --serial   one suite at a time (slower; for a machine short of memory)
@@ -98,10 +99,10 @@ async function main(): Promise<void> {
   } else {
     // 1. The type check, the build, and the unit + integration files, side by side.
     // 2. The resilience files, with nothing else of ours running.
-    // 3. The package and browser suites, side by side (the browser in its own namespace).
+    // 3. The package suite, then the browser suite alone.
     const [types, quick, built] = await Promise.all([run(SUITES.types), run(SUITES.quick), run(SUITES.build)]);
     const resilience = await run(SUITES.resilience);
-    const last = built!.ok ? await Promise.all([run(SUITES.package), run(SUITES.browser)]) : [notStarted(SUITES.package), notStarted(SUITES.browser)];
+    const last = built!.ok ? [await run(SUITES.package), await run(SUITES.browser)] : [notStarted(SUITES.package), notStarted(SUITES.browser)];
     results = [types!, quick!, resilience, built!, ...last];
   }
 
