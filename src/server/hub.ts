@@ -48,7 +48,7 @@ export class Hub {
   private idleTimer: TimerHandle | undefined;
   private readonly serveContext: ServeContext;
   /** Secrets, kick revocations and the caches of ended sessions. */
-  readonly trust: Trust;
+  private readonly trust: Trust;
   private readonly dropWarnings: DropWarnings;
 
   constructor(
