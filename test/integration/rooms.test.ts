@@ -251,8 +251,10 @@ describe('rooms across link drops (session kept)', () => {
     expect(alice.id).toBe(aliceId);
     expect(await joinedAgain).toEqual({ peer: { id: aliceId, meta: { name: 'Alice' } } });
     expect(ids(roomA)).toEqual([bob.id]);
+    // Listen first: the notification may reach Alice before Bob's request is answered.
+    const welcomed = nextEvent(roomA, 'signal');
     await roomB.signal(aliceId, 'welcome back');
-    expect(await nextEvent(roomA, 'signal')).toEqual({ from: bob.id, data: 'welcome back' });
+    expect(await welcomed).toEqual({ from: bob.id, data: 'welcome back' });
   });
 
   it('a peer-joined that overtook the answer to join (resent after a drop) is not lost', async () => {
@@ -329,8 +331,10 @@ describe('rooms across server restarts (session lost)', () => {
     expect(atAlice[2]![1]).toEqual({ peer: { id: bobId, meta: 'B' } });
     expect(next.peers().sort()).toEqual([aliceId, bobId].sort());
 
+    // Listen first: the notification may reach Bob before Alice's request is answered.
+    const after = nextEvent(roomB, 'signal');
     await roomA.signal(bobId, 'after');
-    expect(await nextEvent(roomB, 'signal')).toEqual({ from: aliceId, data: 'after' });
+    expect(await after).toEqual({ from: aliceId, data: 'after' });
   });
 
   it('a rejoin the new server refuses emits error on the room, and the room is left', async () => {
