@@ -26,6 +26,16 @@ function makePeer(url: string, options: Partial<PeerOptions> = {}): Peer {
   return peer;
 }
 
+/** Connect `peer` and welcome it on the server's next link, which is returned. */
+async function open(peer: Peer, server: Awaited<ReturnType<typeof start>>): Promise<ScriptedLink> {
+  const connecting = peer.connect();
+  const link = await server.nextLink();
+  await link.hello();
+  link.welcome();
+  await connecting;
+  return link;
+}
+
 /** Join `room` through the scripted link (answering the join with no other members). */
 async function join(peer: Peer, link: ScriptedLink, room: string) {
   const joining = peer.join(room);
@@ -42,11 +52,7 @@ describe('Peer: lost notifications', () => {
   it('reports a jump in seq from a server that says nothing, on the Peer and on every room', async () => {
     const server = await start();
     const peer = makePeer(server.url);
-    const connecting = peer.connect();
-    const link = await server.nextLink();
-    await link.hello();
-    link.welcome();
-    await connecting;
+    const link = await open(peer, server);
     const lobby = await join(peer, link, 'lobby');
     const other = await join(peer, link, 'other');
     const peerLost: unknown[] = [];
@@ -71,11 +77,7 @@ describe('Peer: lost notifications', () => {
   it('reports welcome.lost on a resume once, per room as the server counted, and does not count the jump again', async () => {
     const server = await start();
     const peer = makePeer(server.url);
-    const connecting = peer.connect();
-    const first = await server.nextLink();
-    await first.hello();
-    first.welcome();
-    await connecting;
+    const first = await open(peer, server);
     const lobby = await join(peer, first, 'lobby');
     const other = await join(peer, first, 'other');
     const got: number[] = [];
@@ -111,11 +113,7 @@ describe('Peer: hostile server', () => {
   it('bounds what a room holds while its join is pending, and reports the excess as lost', async () => {
     const server = await start();
     const peer = makePeer(server.url);
-    const connecting = peer.connect();
-    const link = await server.nextLink();
-    await link.hello();
-    link.welcome();
-    await connecting;
+    const link = await open(peer, server);
     const joining = peer.join('flooded');
     const request = await link.next((frame) => frame.type === 'request' && frame.method === 'join');
     const flood = HELD_LIMIT.notifications + 500;
@@ -136,11 +134,7 @@ describe('Peer: hostile server', () => {
     const peer = makePeer(server.url, { maxInboundBytes: 64 * 1024 });
     const notes: unknown[] = [];
     peer.on('notification', ({ data }) => notes.push(data));
-    const connecting = peer.connect();
-    const link = await server.nextLink();
-    await link.hello();
-    link.welcome();
-    await connecting;
+    const link = await open(peer, server);
     const closed = nextEvent(peer, 'close');
     link.notify('huge', 'x'.repeat(100 * 1024), 1);
     expect(await closed).toMatchObject({ code: 1009, willReconnect: true });
@@ -155,11 +149,7 @@ describe('Peer: hostile server', () => {
   it('by default refuses a 5 MiB frame (ws alone would take 100 MiB)', async () => {
     const server = await start();
     const peer = makePeer(server.url);
-    const connecting = peer.connect();
-    const link = await server.nextLink();
-    await link.hello();
-    link.welcome();
-    await connecting;
+    const link = await open(peer, server);
     const closed = nextEvent(peer, 'close');
     link.notify('huge', 'x'.repeat(5 * 1024 * 1024), 1);
     expect(await closed).toMatchObject({ code: 1009, willReconnect: true });
@@ -201,11 +191,7 @@ describe('Peer: token expiry (4505)', () => {
     const peer = makePeer(server.url, { token: () => 'stale', backoff: { connect: [20], reconnect: [300], jitter: 0 } });
     const reconnecting: Array<{ delay: number; reason: string }> = [];
     peer.on('reconnecting', (event) => reconnecting.push(event));
-    const connecting = peer.connect();
-    const first = await server.nextLink();
-    await first.hello();
-    first.welcome();
-    await connecting;
+    const first = await open(peer, server);
     first.ws.close(4505, 'token expired'); // at once: the link never became stable
     const second = await server.nextLink();
     await second.hello();
