@@ -110,7 +110,7 @@ export class Outbox {
    * within the limits (possibly this one, if it is a broadcast), and `overflow` names the
    * limit that made it drop them.
    */
-  push(note: EncodedNotification): { text: string; dropped: number; overflow: Overflow | undefined } {
+  push(note: EncodedNotification): { seq: number; text: string; dropped: number; overflow: Overflow | undefined } {
     const seq = ++this.seq;
     const suffix = `,"seq":${seq}}`; // ASCII: its length is its byte count
     const text = note.head + suffix;
@@ -139,7 +139,7 @@ export class Outbox {
       dropped++;
     }
     if (dropped > 0) this.compact();
-    return { text, dropped, overflow: dropped > 0 ? overflow : undefined };
+    return { seq, text, dropped, overflow: dropped > 0 ? overflow : undefined };
   }
 
   /** Forget every notification up to and including `seq`. */
@@ -162,6 +162,16 @@ export class Outbox {
       if (entry.live) texts.push(`${entry.head},"seq":${entry.seq}}`);
     }
     return texts;
+  }
+
+  /** Unacknowledged notifications numbered after `afterSeq`, oldest first, with their seq. */
+  frames(afterSeq: number): Array<{ seq: number; text: string }> {
+    const frames: Array<{ seq: number; text: string }> = [];
+    for (let i = this.head; i < this.sent.length; i++) {
+      const entry = this.sent[i]!;
+      if (entry.live && entry.seq > afterSeq) frames.push({ seq: entry.seq, text: `${entry.head},"seq":${entry.seq}}` });
+    }
+    return frames;
   }
 
   /** Dropped notifications not covered by the client's ack, for `welcome.lost`; reported once. */
