@@ -4,7 +4,11 @@ import type { TimerHandle } from '../env.js';
 import { utf8Length } from '../protocol/codec.js';
 import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
-import type { Session } from './session.js';
+
+/** What a welcomed socket holds: a session, local (Session) or kept in a store (StoredSession). */
+export interface LinkSession {
+  readonly id: string;
+}
 
 /** hello: waiting for `hello`; auth: `authenticate` running; open: welcomed; closed: done. */
 export type LinkState = 'hello' | 'auth' | 'open' | 'closed';
@@ -15,7 +19,7 @@ const MAX_REASON_BYTES = 123;
 /** One client socket: its handshake state, rate limit and write back-pressure. */
 export class Link {
   state: LinkState = 'hello';
-  session: Session | undefined;
+  session: LinkSession | undefined;
   /** Time of the last frame received, for the idle check. */
   lastSeen: number;
   private helloTimer: TimerHandle | undefined;
