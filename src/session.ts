@@ -3,15 +3,22 @@ import { PROTOCOL_VERSION } from './protocol/version.js';
 
 /**
  * What the client remembers of its server session: the peer id and secret that resume it,
- * and the highest notification `seq` seen. Sessions and their numbering live on one
- * server, so the seq is kept per url: failing over A -> B -> A acks A's own numbering.
+ * and the highest notification `seq` seen. A lone server numbers its own sessions, so the
+ * seq is kept per url: failing over A -> B -> A acks A's own numbering. Servers sharing a
+ * store (a cluster) name their one numbering with `welcome.scope`: the seq is then kept per
+ * scope, whichever node of it the client is on.
  */
 export class ClientSession {
   #peerId: string | undefined;
   #secret: string | undefined;
   /** From the latest welcome. */
   iceServers: WelcomeFrame['iceServers'];
-  readonly #seqByUrl = new Map<string, number>();
+  /** Highest seq seen, by scope (or by url for servers without one). */
+  readonly #seqByKey = new Map<string, number>();
+  /** The scope each url last welcomed with (undefined: none). */
+  readonly #scopeByUrl = new Map<string, string | undefined>();
+  /** The scope of the session held now. */
+  #scope: string | undefined;
   /** Notifications this link's `welcome.lost` already reported: seq jumps up to this many are not counted again. */
   #excused = 0;
 
@@ -21,7 +28,12 @@ export class ClientSession {
 
   /** Highest notification seq received from the session on `url` (0 = none). */
   ack(url: string): number {
-    return this.#seqByUrl.get(url) ?? 0;
+    return this.#seqByKey.get(this.#key(url)) ?? 0;
+  }
+
+  /** A url never welcomed yet may be another node of the current scope: assume it is. */
+  #key(url: string): string {
+    return (this.#scopeByUrl.has(url) ? this.#scopeByUrl.get(url) : this.#scope) ?? url;
   }
 
   hello(url: string, token: string | undefined): HelloFrame {
@@ -30,13 +42,16 @@ export class ClientSession {
     if (this.#peerId !== undefined && this.#secret !== undefined) {
       hello.resume = { peer: this.#peerId, secret: this.#secret };
       hello.ack = this.ack(url);
+      if (this.#scope !== undefined) hello.scope = this.#scope;
     }
     return hello;
   }
 
   welcomed(url: string, welcome: WelcomeFrame): void {
+    this.#scope = welcome.scope;
+    this.#scopeByUrl.set(url, welcome.scope);
     // A new session numbers from 1 again, even under the same id.
-    if (!welcome.resumed || welcome.peer !== this.#peerId) this.#seqByUrl.set(url, 0);
+    if (!welcome.resumed || welcome.peer !== this.#peerId) this.#seqByKey.set(this.#key(url), 0);
     this.#peerId = welcome.peer;
     this.#secret = welcome.secret;
     this.#excused = welcome.lost?.count ?? 0;
@@ -52,7 +67,7 @@ export class ClientSession {
     if (seq === undefined) return 0;
     const last = this.ack(url);
     if (seq <= last) return -1;
-    this.#seqByUrl.set(url, seq);
+    this.#seqByKey.set(this.#key(url), seq);
     let missing = seq - last - 1;
     if (missing > 0 && this.#excused > 0) {
       const excused = Math.min(missing, this.#excused);

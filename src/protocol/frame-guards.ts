@@ -7,7 +7,7 @@ const id = string(1, 128);
 const method = string(1, 256);
 const error = object({ code: string(), message: string() });
 
-const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count) });
+const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id) });
 const welcome = object({
   type: literal('welcome'),
   version: number,
@@ -16,6 +16,7 @@ const welcome = object({
   resumed: boolean,
   lost: optional(object({ count, rooms: optional(record(count)) })),
   iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
+  scope: optional(id),
 });
 const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [

@@ -16,6 +16,8 @@ export const HelloFrame = z.object({
   resume: z.optional(z.object({ peer: id, secret: id })),
   /** Highest notification `seq` the client has received; the server may forget everything up to it. */
   ack: z.optional(seq),
+  /** The `scope` of the welcome that gave the session being resumed (a cluster's servers resume only their own). */
+  scope: z.optional(id),
 });
 
 /** One entry of RTCConfiguration.iceServers, as a server hands it out (see `iceServers` in `welcome`). */
@@ -39,6 +41,11 @@ export const WelcomeFrame = z.object({
   lost: z.optional(z.object({ count: seq, rooms: z.optional(z.record(z.string(), seq)) })),
   /** ICE servers for this peer's RTCPeerConnections (e.g. TURN credentials made for it). Absent when the server has none. */
   iceServers: z.optional(z.array(IceServer)),
+  /**
+   * Names the cluster (servers sharing one store) that numbers this session's notifications:
+   * the client keeps one seq per scope instead of one per url. Absent: one server, per url.
+   */
+  scope: z.optional(id),
 });
 
 export const RequestFrame = z.object({

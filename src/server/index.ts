@@ -1,5 +1,8 @@
 /** resignal/server: the Node reference server of the resignal protocol (PROTOCOL.md). */
 export { SignalingServer } from './server.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { Claim, Delivery, Ended, Frame, Opened, OpenRequest, RoomRefusal, RoomRequest, RoomResult, Store, StoreConnection, StoreHints, StoreLimits, StoredNote } from './store/store.js';
+export { peerLeftHead } from './store/store.js';
 export type { Accepted, Authenticate, AuthenticateResult, RateLimit, SignalingServerOptions } from './options.js';
 export type { Authorize, AuthorizeJoin } from './authorize.js';
 export type { AllowOrigins } from './origins.js';

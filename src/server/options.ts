@@ -6,6 +6,7 @@ import { normalizeRoomsOptions, type NormalizedRoomsOptions, type RoomsOptions }
 import type { PerMessageDeflateOptions } from 'ws';
 import { deflateSettings, type CompressionOptions } from './compression.js';
 import type { IceServersHook } from './ice.js';
+import type { Store } from './store/store.js';
 import { originCheck, type AllowOrigins, type OriginCheck } from './origins.js';
 
 /**
@@ -204,6 +205,26 @@ export interface SignalingServerOptions {
    * @default undefined (no iceServers in welcome)
    */
   iceServers?: IceServersHook;
+  /**
+   * Where sessions, notifications, request de-duplication and rooms live. Give every node
+   * of a cluster the same store (a `RedisStore` from `resignal/redis`, or one `MemoryStore`
+   * shared by servers in one process) and the same `secretKey`: a client then fails over
+   * to any node and resumes its session there (README, "Several nodes").
+   * @default undefined (this server's own memory, on a faster synchronous path)
+   */
+  store?: Store;
+  /**
+   * This node's name in the cluster (with `store`). Unique per running process.
+   * @default a random id
+   */
+  nodeId?: string;
+  /**
+   * With `store`: how long a node may go silent (crashed, paused, cut off from the store)
+   * before the cluster treats its sockets as closed and reruns its unfinished handlers
+   * elsewhere, in ms. Nodes beat every third of it.
+   * @default 5_000
+   */
+  nodeTimeout?: number;
 }
 
 export interface NormalizedOptions {
@@ -232,6 +253,9 @@ export interface NormalizedOptions {
   env: ServerEnv;
   perMessageDeflate: false | PerMessageDeflateOptions;
   iceServers: IceServersHook | undefined;
+  store: Store | undefined;
+  nodeId: string;
+  nodeTimeout: number;
 }
 
 /** Fill in defaults and reject values that would make the server misbehave silently. */
@@ -243,6 +267,19 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
   }
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
     throw new TypeError('SignalingServer: option "authenticate" must be a function');
+  }
+  const env = normalizeServerEnv(options.env);
+  const store = options.store;
+  if (store !== undefined && typeof store?.connect !== 'function') {
+    throw new TypeError('SignalingServer: option "store" must be a Store (a RedisStore from "resignal/redis", or a MemoryStore)');
+  }
+  if (store !== undefined && options.secretKey === undefined) {
+    throw new TypeError('SignalingServer: with a "store", give every node the same "secretKey", so a session resumed on another node is proven to be its owner\'s');
+  }
+  // Drawn only for a cluster: a lone server's first id stays its first session's.
+  const nodeId = options.nodeId ?? (store === undefined ? 'local' : env.id());
+  if (typeof nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) {
+    throw new TypeError(`SignalingServer: option "nodeId" must be 1-64 characters of A-Za-z0-9_.:-, got ${JSON.stringify(nodeId)}`);
   }
   return {
     port: integer('port', options.port ?? 0, 0),
@@ -267,9 +304,12 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
     rateLimit,
     authenticate: options.authenticate,
     rooms: normalizeRoomsOptions(options.rooms),
-    env: normalizeServerEnv(options.env),
+    env,
     perMessageDeflate: deflateSettings(options.perMessageDeflate),
     iceServers: iceServersHook(options.iceServers),
+    store,
+    nodeId,
+    nodeTimeout: delay('nodeTimeout', options.nodeTimeout ?? 5_000, 30),
   };
 }
 

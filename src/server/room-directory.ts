@@ -89,7 +89,7 @@ function integer(name: string, value: number): number {
 }
 
 /** A refusal with a code the client sees as `remoteCode`. */
-class RoomError extends Error {
+export class RoomError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -144,10 +144,8 @@ export class RoomDirectory {
    */
   private join(peerId: string, auth: unknown, request: R.JoinRequest): Replayable | Promise<Replayable> {
     const room = this.checkName(request.room);
-    const meta = request.meta ?? null;
     const { maxMetaBytes, authorize } = this.options;
-    const metaBytes = utf8Length(JSON.stringify(meta));
-    if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
+    const meta = checkMeta(request.meta, maxMetaBytes);
     if (authorize === undefined || this.rooms.get(room)?.has(peerId) === true) return this.enter(peerId, room, meta);
     return askAuthorize(authorize, { peerId, auth, room, meta }).then((refusal) => {
       if (refusal !== undefined) throw new RoomError(refusal.code, refusal.message);
@@ -162,8 +160,8 @@ export class RoomDirectory {
     if (members.has(peerId)) return answer; // joining again changes nothing
     const { maxPeers, maxRooms } = this.options;
     const mine = this.memberships.get(peerId) ?? new Set<string>();
-    if (mine.size >= maxRooms) throw new RoomError('too-many-rooms', `cannot join "${room}": already in ${maxRooms} rooms, the most one peer may be in`);
-    if (members.size >= maxPeers) throw new RoomError('room-full', `room "${room}" is full (${maxPeers} peers)`);
+    if (mine.size >= maxRooms) throw this.refuse('too-many-rooms', 'join', peerId, room);
+    if (members.size >= maxPeers) throw this.refuse('room-full', 'join', peerId, room);
     const member: RoomMember = { id: peerId, meta };
     this.notify(members.keys(), 'peer-joined', { room, peer: member }, { sender: peerId, bulk: false, room });
     members.set(peerId, member);
@@ -180,7 +178,7 @@ export class RoomDirectory {
   private signal(peerId: string, { room, to, data }: R.SignalRequest): void {
     const members = this.membersOf(peerId, room, 'signal');
     if (to === peerId) throw badRequest('"signal" to yourself; `to` must be another member of the room');
-    if (!members.has(to)) throw new RoomError('not-in-room', `peer "${preview(to)}" is not in room "${room}"`);
+    if (!members.has(to)) throw this.refuse('not-in-room', 'signal', peerId, room, to);
     this.notify([to], 'signal', { room, from: peerId, data }, { sender: peerId, bulk: false, room });
   }
 
@@ -193,8 +191,12 @@ export class RoomDirectory {
   private membersOf(peerId: string, name: string, method: string): Map<string, RoomMember> {
     const room = this.checkName(name);
     const members = this.rooms.get(room);
-    if (members === undefined || !members.has(peerId)) throw new RoomError('not-joined', `cannot "${method}" in room "${room}": join it first`);
+    if (members === undefined || !members.has(peerId)) throw this.refuse('not-joined', method, peerId, room);
     return members;
+  }
+
+  private refuse(code: string, method: string, peerId: string, room: string, to?: string): RoomError {
+    return new RoomError(code, refusalMessage(code, method, peerId, room, to, this.options));
   }
 
   private remove(peerId: string, room: string, reason: PeerLeftReason): void {
@@ -208,9 +210,7 @@ export class RoomDirectory {
   }
 
   private checkName(name: string): string {
-    const { namePattern } = this.options;
-    if (!namePattern.test(name)) throw badRequest(`invalid room name "${preview(name)}": it must match ${String(namePattern)}`);
-    return name;
+    return checkRoomName(this.options.namePattern, name);
   }
 }
 
@@ -225,16 +225,44 @@ function* others(members: Map<string, RoomMember>, peerId: string): Iterable<str
 }
 
 /** Validates with the guard proven equal to the zod schema in protocol/rooms.ts (it is faster). */
-function parse<T>(guard: Guard<T>, data: unknown, method: string, shape: string): T {
+export function parse<T>(guard: Guard<T>, data: unknown, method: string, shape: string): T {
   const issue = guard(data);
   if (issue) throw badRequest(`"${method}" expects data ${shape}; got an invalid value${describeIssue(issue)}`);
   return data as T;
 }
 
-function badRequest(message: string): RoomError {
+export function badRequest(message: string): RoomError {
   return new RoomError('BAD_REQUEST', message);
 }
 
-function preview(text: string): string {
+export function preview(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+export function checkRoomName(namePattern: RegExp, name: string): string {
+  if (!namePattern.test(name)) throw badRequest(`invalid room name "${preview(name)}": it must match ${String(namePattern)}`);
+  return name;
+}
+
+/** The `join` meta as stored and sent (null when none), refused over `maxMetaBytes`. */
+export function checkMeta(meta: unknown, maxMetaBytes: number): unknown {
+  const metaBytes = utf8Length(JSON.stringify(meta ?? null));
+  if (metaBytes > maxMetaBytes) throw badRequest(`"join" meta is ${metaBytes} bytes of JSON, over the limit of ${maxMetaBytes}`);
+  return meta ?? null;
+}
+
+/** The message of each refusal a room request can get, by code. */
+export function refusalMessage(code: string, method: string, peerId: string, room: string, to: string | undefined, options: NormalizedRoomsOptions): string {
+  switch (code) {
+    case 'too-many-rooms':
+      return `cannot join "${room}": already in ${options.maxRooms} rooms, the most one peer may be in`;
+    case 'room-full':
+      return `room "${room}" is full (${options.maxPeers} peers)`;
+    case 'not-in-room':
+      return `peer "${preview(to ?? '')}" is not in room "${room}"`;
+    case 'gone':
+      return `the session of "${peerId}" ended before "${method}" in "${room}" ran`;
+    default:
+      return `cannot "${method}" in room "${room}": join it first`;
+  }
 }

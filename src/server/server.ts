@@ -3,7 +3,9 @@ import { EventEmitter } from 'eventemitter3';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import { MAX_TIMER_DELAY, validDelay } from '../protocol/codec.js';
-import { Hub, type Fire } from './hub.js';
+import { ClusterHub } from './cluster/cluster-hub.js';
+import { Hub } from './hub.js';
+import type { Fire } from './sockets.js';
 import { normalizeOptions, type NormalizedOptions, type SignalingServerOptions } from './options.js';
 import { ROOM_METHODS, RoomDirectory } from './room-directory.js';
 import type { HandlerContext, RequestHandler, RequestOptions, SignalingServerEvents } from './types.js';
@@ -18,7 +20,7 @@ import { refusedOriginBody } from './origins.js';
  */
 export class SignalingServer<C extends ContractShape = AnyContract> extends EventEmitter<SignalingServerEvents> {
   private readonly options: NormalizedOptions;
-  private readonly hub: Hub;
+  private readonly hub: Hub | ClusterHub;
   private readonly rooms: RoomDirectory | undefined;
   private state: 'new' | 'listening' | 'closing' = 'new';
   private wss: WebSocketServer | undefined;
@@ -31,10 +33,18 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
   constructor(options: SignalingServerOptions = {}) {
     super();
     this.options = normalizeOptions(options);
-    const { rooms } = this.options;
-    this.hub = new Hub(this.options, this.fire, (error) => this.report(error), (peerId) => this.rooms?.leaveAll(peerId));
-    this.rooms = rooms === false ? undefined : new RoomDirectory(rooms, (peerIds, method, data, origin) => this.hub.notifyAll(peerIds, method, data, origin), (peerId) => this.hub.hasSession(peerId));
-    for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) this.hub.handle(method, handler);
+    const { rooms, store } = this.options;
+    const report = (error: unknown) => this.report(error);
+    if (store !== undefined) {
+      // Rooms live in the store too; the cluster hub serves them itself.
+      this.hub = new ClusterHub(this.options, this.fire, report);
+      this.rooms = undefined;
+    } else {
+      const hub = new Hub(this.options, this.fire, report, (peerId) => this.rooms?.leaveAll(peerId));
+      this.hub = hub;
+      this.rooms = rooms === false ? undefined : new RoomDirectory(rooms, (peerIds, method, data, origin) => hub.notifyAll(peerIds, method, data, origin), (peerId) => hub.hasSession(peerId));
+      for (const [method, handler] of Object.entries(this.rooms?.handlers ?? {})) hub.handle(method, handler);
+    }
   }
 
   /** The bound port. Throws until the server listens. */
@@ -51,6 +61,15 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
     if (this.state === 'closing') throw new Error('SignalingServer: listen() after close()');
     if (this.state === 'listening') return;
     this.state = 'listening';
+    const { store } = this.options;
+    if (store !== undefined && this.hub instanceof ClusterHub) {
+      try {
+        await this.hub.start(store);
+      } catch (error) {
+        this.state = 'new';
+        throw new Error(`SignalingServer: cannot join the cluster: the store is unreachable (${error instanceof Error ? error.message : String(error)}); check it runs, then call listen() again`, { cause: error });
+      }
+    }
     const { server, port, host, path, maxPayload, perMessageDeflate, allowOrigins } = this.options;
     const http = server ?? (this.ownHttp = createServer(upgradeRequired));
     const wss = new WebSocketServer({
@@ -108,7 +127,7 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
   ): () => void;
   handle(method: string, handlerOrSchemas: RequestHandler | MethodSchemas, schemaHandler?: RequestHandler): () => void {
     const handler = typeof handlerOrSchemas === 'function' ? handlerOrSchemas : withSchemas(method, handlerOrSchemas, schemaHandler);
-    if (this.rooms !== undefined && ROOM_METHODS.includes(method)) {
+    if (this.options.rooms !== false && ROOM_METHODS.includes(method)) {
       throw new Error(`SignalingServer: "${method}" is a built-in rooms method; pick another name, or turn rooms off with \`rooms: false\``);
     }
     return this.hub.handle(method, handler);

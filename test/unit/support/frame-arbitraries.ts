@@ -39,10 +39,10 @@ const countRecord = fc.array(fc.tuple(anyString, countValue), { maxLength: 4 }).
 const iceServer = shape({ urls: fc.oneof(anyString, fc.array(anyString, { maxLength: 3 })) }, { username: anyString, credential: anyString });
 
 export const valid = {
-  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue }),
+  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue, scope: idString }),
   WelcomeFrame: shape(
     { type: fc.constant('welcome'), version: finiteNumber, peer: idString, secret: idString, resumed: fc.boolean() },
-    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }) },
+    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString },
   ),
   RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean() }),
   ResponseFrame: fc.oneof(
@@ -89,7 +89,7 @@ function containers(value: Json, out: Array<Record<string, Json> | Json[]> = [])
 const define = (target: object, key: string | number, v: Json) => Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
 
 type Mutation = 'delete' | 'set' | 'add' | 'replace';
-const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'error', 'peer', '0');
+const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'scope', 'error', 'peer', '0');
 
 /** One mutation of a valid value: a key removed, a value replaced, a key added, or the whole value swapped. */
 export function mutated(base: fc.Arbitrary<Json>): fc.Arbitrary<Json> {

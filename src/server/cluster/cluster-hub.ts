@@ -1,0 +1,286 @@
+import type { TimerHandle } from '../../env.js';
+import { SignalError } from '../../errors.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { encodeFrame } from '../../protocol/codec.js';
+import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame } from '../../protocol/frames.js';
+import { DropWarnings } from '../drop-warnings.js';
+import { iceServersFor } from '../ice.js';
+import type { Link } from '../link.js';
+import type { NormalizedOptions } from '../options.js';
+import { encodeNotification, type NotificationOrigin } from '../outbox.js';
+import { messageOf } from '../responses.js';
+import { Secrets } from '../secrets.js';
+import { ROOM_METHODS } from '../room-directory.js';
+import { SocketHub, type Fire } from '../sockets.js';
+import type { Delivery, Ended, Frame, Opened, Store, StoreConnection, StoreHints, StoredNote } from '../store/store.js';
+import { ClusterRooms } from './cluster-rooms.js';
+import { ClusterRequests } from './cluster-requests.js';
+import { HeldSession } from './held.js';
+
+/** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
+const CLOSED_BY_CLIENT = 1000;
+/** Close code asking clients to come back later: the store is unreachable. Not terminal. */
+const TRY_AGAIN_LATER = 1013;
+
+/**
+ * A server node whose sessions live in a shared Store: any node can resume a session,
+ * run its requests once and reach its rooms. This node holds the sockets connected to it;
+ * what other nodes do to them reaches it as store hints. While the store is unreachable it
+ * fails closed: every socket is closed with 1013 and new ones are refused, so clients back
+ * off and retry, here or on another node.
+ */
+export class ClusterHub extends SocketHub {
+  /** Sessions whose socket is on this node, by peer id. */
+  private readonly held = new Map<string, HeldSession>();
+  private readonly secrets: Secrets;
+  private readonly rooms: ClusterRooms | undefined;
+  private readonly served: ClusterRequests;
+  private readonly dropWarnings: DropWarnings;
+  private connection: StoreConnection | undefined;
+  private healthy = false;
+  private ticker: TimerHandle | undefined;
+  /** Sessions whose socket closed while the store was unreachable: detached once it is back. */
+  private orphans: HeldSession[] = [];
+
+  constructor(options: NormalizedOptions, fire: Fire, report: (error: unknown) => void) {
+    super(options, fire, report);
+    this.secrets = new Secrets(options.secretKey);
+    const store = () => this.store();
+    this.rooms = options.rooms === false ? undefined : new ClusterRooms(options.rooms, store);
+    const onFailure = (peerId: string, method: string, error: unknown) => {
+      this.fire('warning', { code: 'HANDLER_FAILED', message: `handler of "${method}" threw: ${messageOf(error)}`, peerId, cause: error });
+    };
+    this.served = new ClusterRequests(this.env, store, options.nodeId, this.handlers, this.sendTo, onFailure, this.storeFailed);
+    this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
+      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
+    });
+  }
+
+  /** Join the cluster; rejects when the store cannot be reached. */
+  async start(store: Store): Promise<void> {
+    const o = this.options;
+    const rooms = o.rooms === false ? { maxPeers: 0, maxRooms: 0 } : o.rooms;
+    this.connection = await store.connect(o.nodeId, this.hints, {
+      maxBufferedNotifications: o.maxBufferedNotifications,
+      maxBufferedBytes: o.maxBufferedBytes,
+      dedupeWindow: o.dedupeWindow,
+      dedupeLimit: o.dedupeLimit,
+      dedupeMaxBytes: o.dedupeMaxBytes,
+      leaseMs: o.nodeTimeout,
+      nodeTtl: o.nodeTimeout,
+      sessionTtl: o.sessionTtl,
+      maxPeers: Number.isFinite(rooms.maxPeers) ? rooms.maxPeers : 2 ** 31,
+      maxRooms: rooms.maxRooms,
+    });
+    this.healthy = true;
+    const every = Math.max(10, Math.floor(o.nodeTimeout / 3));
+    this.ticker = this.env.setInterval(() => this.tick(), every);
+    this.tick();
+  }
+
+  /** Ids of the sessions whose socket is on this node. */
+  peerIds(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** Queue a notification for a session on any node. True once handed to the store (false: unknown here and the store is down). */
+  notify(peerId: string, method: string, data: unknown): boolean {
+    return this.push([peerId], encodeNotification(method, data));
+  }
+
+  notifyAll(peerIds: Iterable<string>, method: string, data: unknown, origin: NotificationOrigin): void {
+    this.push([...peerIds], encodeNotification(method, data, origin));
+  }
+
+  /** Send a request to a peer whose socket is on this node. */
+  request(peerId: string, method: string, data: unknown, timeout: number): Promise<unknown> {
+    const held = this.held.get(peerId);
+    if (held === undefined) throw new SignalError('UNREACHABLE', `cannot send request "${method}": peer "${peerId}" is not connected to this node (server requests reach only the node holding the socket)`);
+    return this.requests.send(held.link, peerId, method, data, timeout);
+  }
+
+  /** End the session on whichever node holds it, and revoke its id. True once handed to the store. */
+  kick(peerId: string, reason: string): boolean {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) return false;
+    const now = this.env.now();
+    const held = this.held.get(peerId);
+    if (held !== undefined) this.drop(held.link, CloseCode.KICKED, reason);
+    store
+      .revoke(peerId, now + this.options.revocationTtl)
+      .then(() => store.end([peerId], 'kicked', reason, now))
+      .then((ended) => this.ended(ended), this.storeFailed);
+    return true;
+  }
+
+  /** Close every socket with 1001; their sessions wait in the store for a resume on another node. */
+  async close(): Promise<void> {
+    if (this.ticker !== undefined) this.env.clearInterval(this.ticker);
+    this.dropWarnings.clear();
+    this.served.stop();
+    const closing = this.closeLinks();
+    await closing;
+    await this.connection?.disconnect().catch(() => {});
+  }
+
+  protected async open(link: Link, hello: HelloFrame): Promise<void> {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) return this.drop(link, TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+    const now = this.env.now();
+    const resume = hello.resume;
+    // Only a client that names this cluster's scope can resume here: one without scope
+    // support would count seqs per url and take resent notifications for new ones.
+    const mine = resume !== undefined && hello.scope === store.scope && this.secrets.verify(resume.peer, resume.secret);
+    let peer = mine ? resume.peer : this.env.id();
+    let opened: Opened | undefined;
+    try {
+      opened = await store.open({ peerId: peer, create: true, ack: mine ? hello.ack : undefined, now });
+      if (opened === undefined) opened = await store.open({ peerId: (peer = this.env.id()), create: true, ack: undefined, now }); // revoked by a kick
+    } catch (error) {
+      this.storeFailed(error);
+      return this.drop(link, TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+    }
+    if (opened === undefined) throw new Error(`the store refused a fresh session id "${peer}"`);
+    if (link.state === 'closed') {
+      // The socket closed while the store answered: the session waits for a resume.
+      return void store.detach(peer, opened.fence, now, this.options.sessionTtl).catch(this.storeFailed);
+    }
+    this.welcome(link, store.scope, peer, opened, opened.resumed ? (hello.ack ?? 0) : 0);
+  }
+
+  private welcome(link: Link, scope: string, peer: string, opened: Opened, acked: number): void {
+    const secret = this.secrets.of(peer);
+    const held = new HeldSession(peer, secret, opened.fence, link, acked, () => this.connection, this.storeFailed);
+    const previous = this.held.get(peer);
+    if (previous !== undefined) this.drop(previous.link, CloseCode.REPLACED, 'session resumed on another socket');
+    this.held.set(peer, held);
+    link.welcomed();
+    link.session = held;
+    const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
+      this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
+    );
+    const { resumed, lost } = opened;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, scope, ...(lost && { lost }), ...(iceServers && { iceServers }) }));
+    held.deliver(opened.pending);
+    if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
+  }
+
+  protected onRequest(link: Link, frame: RequestFrame, now: number): void {
+    const held = link.session as HeldSession;
+    if (this.rooms !== undefined && ROOM_METHODS.includes(frame.method)) {
+      this.rooms.serve(held.id, link.auth, frame, now).then(({ answer, deliveries }) => {
+        if (answer !== undefined) this.sendTo(held.id, answer);
+        this.delivered(deliveries);
+      }, this.storeFailed);
+      return;
+    }
+    this.served.serve(held.id, link.auth, frame);
+  }
+
+  protected onAck(link: Link, seq: number): void {
+    this.connection?.ack((link.session as HeldSession).id, seq).catch(this.storeFailed);
+  }
+
+  protected detached(link: Link, code: number, reason: string): void {
+    const held = link.session as HeldSession | undefined;
+    if (held === undefined || this.held.get(held.id) !== held) return;
+    this.held.delete(held.id);
+    this.fire('disconnect', { peerId: held.id, code, reason });
+    const store = this.connection;
+    if (store === undefined || !this.healthy) {
+      this.orphans.push(held); // detached when the store is back; if it is not, other nodes sweep it once our beats stop
+      return;
+    }
+    const now = this.env.now();
+    if (code === CLOSED_BY_CLIENT) {
+      store.end([held.id], 'closed', reason, now).then((ended) => this.ended(ended), this.storeFailed);
+    } else {
+      store.detach(held.id, held.fence, now, this.options.sessionTtl).catch(this.storeFailed);
+    }
+  }
+
+  private store(): StoreConnection {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) throw new SignalError('UNREACHABLE', 'the session store is unreachable');
+    return store;
+  }
+
+  private push(peerIds: string[], note: StoredNote): boolean {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) return false;
+    store.push(peerIds, note).then((deliveries) => this.delivered(deliveries), this.storeFailed);
+    return true;
+  }
+
+  /** Write the deliveries for sessions held here; the store hinted the other nodes. */
+  private delivered(deliveries: readonly Delivery[]): void {
+    for (const delivery of deliveries) {
+      if (delivery.overflow !== undefined) {
+        const { maxBufferedNotifications, maxBufferedBytes } = this.options;
+        const over = delivery.overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
+        this.dropWarnings.dropped(delivery.peerId, delivery.dropped, over);
+      }
+      if (delivery.node === this.options.nodeId) this.held.get(delivery.peerId)?.deliver([delivery]);
+    }
+  }
+
+  /** Sessions the store ended through this node: fire `session-end` here, once cluster-wide. */
+  private ended(ended: Ended): void {
+    this.delivered(ended.deliveries);
+    for (const peerId of ended.peerIds) {
+      this.dropWarnings.end(peerId);
+      this.fire('session-end', { peerId });
+    }
+  }
+
+  /** Send a response to the session's socket, if it is on this node. */
+  private readonly sendTo = (peerId: string, text: string): void => {
+    this.held.get(peerId)?.link.send(text);
+  };
+
+  private tick(): void {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) return;
+    const now = this.env.now();
+    store
+      .beat(now)
+      .then(() => store.sweep(now))
+      .then((ended) => this.ended(ended), this.storeFailed);
+    this.served.renew(now);
+  }
+
+  private readonly hints: StoreHints = {
+    notes: (peerId: string, frames: Frame[]) => this.held.get(peerId)?.deliver(frames),
+    answer: (peerId: string, text: string) => this.sendTo(peerId, text),
+    revoked: (peerId, fence, why, reason) => {
+      const held = this.held.get(peerId);
+      if (held === undefined || held.fence !== fence) return;
+      if (why === 'replaced') this.drop(held.link, CloseCode.REPLACED, reason);
+      else if (why === 'kicked') this.drop(held.link, CloseCode.KICKED, reason);
+      else this.drop(held.link, CloseCode.GOING_AWAY, reason);
+    },
+    resync: () => this.held.forEach((held) => held.fill()),
+    health: (state) => {
+      if (state === 'up') {
+        this.healthy = true;
+        const now = this.env.now();
+        for (const held of this.orphans.splice(0)) this.connection?.detach(held.id, held.fence, now, this.options.sessionTtl).catch(this.storeFailed);
+        return;
+      }
+      // Fail closed: without the store nothing here is true for long. Clients come back with backoff.
+      this.healthy = false;
+      const reason = state === 'reset' ? 'the session store lost its data: reconnect for a new session' : 'the session store is unreachable: try again later';
+      for (const held of [...this.held.values()]) this.drop(held.link, TRY_AGAIN_LATER, reason);
+      if (state === 'reset') {
+        this.orphans = []; // their sessions are gone with the data
+        this.healthy = true;
+      }
+    },
+  };
+
+  private readonly storeFailed = (error: unknown): void => {
+    if (!this.healthy) return; // already failing closed; the health hint said so
+    this.report(error);
+  };
+}
