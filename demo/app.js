@@ -105,7 +105,20 @@
   peer.on('open', ({ resumed }) => {
     if (opens++ > 0) mark(resumed ? 'resumed' : 'new session');
     $('st-id').textContent = peer.id;
+    showNode();
   });
+  /** In a cluster (npm run demo:cluster), which node this tab's link landed on. */
+  function showNode() {
+    fetch(`/api/node?client=${clientId}`)
+      .then((r) => r.json())
+      .then(({ node }) => {
+        if (node === null) return;
+        $('st-node-row').hidden = false;
+        $('st-node').textContent = `node ${node}`;
+        if (opens > 1) mark(`on node ${node}`);
+      })
+      .catch(() => {});
+  }
   peer.on('error', (error) => console.warn('resignal:', error.code, error.message));
 
   // ---- Camera and microphone. The call starts without them; tracks are added when they come.
@@ -302,7 +315,7 @@
     button.disabled = true;
     mark('server restart');
     try {
-      await post('/api/restart');
+      await post(`/api/restart?client=${clientId}`);
     } catch (error) {
       console.warn(error);
     } finally {

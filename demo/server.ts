@@ -101,14 +101,20 @@ export interface DemoServerOptions {
   deflateThreshold?: number;
   /** Enable /api/drop and /api/restart. @default true */
   controls?: boolean;
+  /**
+   * Run several signaling nodes sharing a Redis store instead of one (npm run demo:cluster).
+   * Each tab is routed to one node, round robin, and to another one while its node is down.
+   * @default undefined (one node, no Redis)
+   */
+  cluster?: { redisUrl: string; nodes: number };
 }
 
 export interface DemoServer {
   /** http://host:port/ of the page. */
   url: string;
   port: number;
-  /** SIGKILL the signaling process and start it again on the same port. */
-  restartSignaling(downMs?: number): Promise<void>;
+  /** SIGKILL the signaling process (in a cluster: `client`'s node) and start it again on the same port. */
+  restartSignaling(downMs?: number, client?: string): Promise<void>;
   /** Reset the TCP links of one tab (the `client` query parameter of its WebSocket URL). */
   drop(client: string, holdMs?: number): number;
   /** TCP bytes carried on the signaling links so far, both ways, for every tab. */
@@ -120,13 +126,27 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   const host = options.host ?? '127.0.0.1';
   const controls = options.controls ?? true;
   const sessionTtl = options.sessionTtl ?? 30_000;
-  const signaling = new SignalingProcess(sessionTtl, {
+  const extraEnv = {
     ...(options.captureFile !== undefined && { CAPTURE_FRAMES: options.captureFile }),
     ...(options.deflateThreshold !== undefined && { DEFLATE_THRESHOLD: String(options.deflateThreshold) }),
-  });
+  };
+  const { cluster } = options;
+  const nodeNames = cluster === undefined ? [''] : Array.from({ length: cluster.nodes }, (_, i) => String.fromCharCode(97 + i));
+  const nodes = nodeNames.map((name) => new SignalingProcess(sessionTtl, cluster === undefined ? extraEnv : { ...extraEnv, NODE_ID: name, STORE_URL: cluster.redisUrl }));
   /** TCP bytes of the /rtc links so far, page to server (up) and back (down), upgrade included. */
   const wire = { up: 0, down: 0 };
-  await signaling.start();
+  await Promise.all(nodes.map((node) => node.start()));
+  /** The node each tab was last routed to, and the next one for a new tab. */
+  const routes = new Map<string, number>();
+  let nextNode = 0;
+  /** The tab's node if it runs, else the next running one (a load balancer's health check). */
+  const route = (client: string): number | undefined => {
+    let index = routes.get(client) ?? nextNode++ % nodes.length;
+    for (let tries = 0; tries < nodes.length && !nodes[index]!.running; tries++) index = (index + 1) % nodes.length;
+    if (!nodes[index]!.running) return undefined;
+    routes.set(client, index);
+    return index;
+  };
 
   /** Open proxied links by tab, and tabs whose reconnects are refused until a time. */
   const links = new Map<string, Set<net.Socket>>();
@@ -141,10 +161,13 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   };
 
   let restarting: Promise<void> | undefined;
-  const restartSignaling = (downMs = 0): Promise<void> => {
+  const restartSignaling = (downMs = 0, client = ''): Promise<void> => {
+    const signaling = nodes[routes.get(client) ?? 0]!;
     restarting ??= (async () => {
       await signaling.kill(); // its links close, and so do ours to the pages (see proxy())
-      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      // In a cluster the tab resumes on another node at once; this one comes back later.
+      const down = cluster === undefined ? downMs : Math.max(downMs, 3_000);
+      if (down > 0) await new Promise((resolve) => setTimeout(resolve, down));
       await signaling.start();
     })().finally(() => (restarting = undefined));
     return restarting;
@@ -160,7 +183,11 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://demo');
     const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-    if (url.pathname === '/api/config') return json(200, { controls, sessionTtl });
+    if (url.pathname === '/api/config') return json(200, { controls, sessionTtl, cluster: cluster !== undefined });
+    if (url.pathname === '/api/node') {
+      const index = routes.get(url.searchParams.get('client') ?? '');
+      return json(200, { node: cluster === undefined || index === undefined ? null : nodeNames[index] });
+    }
     if (url.pathname.startsWith('/api/')) {
       if (!controls) return json(403, { error: 'demo controls are off (DEMO_CONTROLS=0)' });
       if (req.method !== 'POST') return json(405, { error: 'use POST' });
@@ -168,7 +195,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
       if (url.pathname === '/api/drop') return json(200, { dropped: drop(url.searchParams.get('client') ?? '', ms('hold')) });
       if (url.pathname === '/api/restart') {
         const started = Date.now();
-        await restartSignaling(ms('down'));
+        await restartSignaling(ms('down'), url.searchParams.get('client') ?? '');
         return json(200, { restarted: true, ms: Date.now() - started });
       }
       return json(404, { error: 'no such endpoint' });
@@ -190,8 +217,9 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
     const url = new URL(req.url ?? '/', 'http://demo');
     const client = url.searchParams.get('client') ?? '';
     const held = (holds.get(client) ?? 0) > Date.now();
-    if (url.pathname !== '/rtc' || held || !signaling.running) return void socket.destroy();
-    const upstream = net.connect(signaling.port, '127.0.0.1');
+    const index = url.pathname === '/rtc' && !held ? route(client) : undefined;
+    if (index === undefined) return void socket.destroy();
+    const upstream = net.connect(nodes[index]!.port, '127.0.0.1');
     let set = links.get(client);
     if (!set) links.set(client, (set = new Set()));
     set.add(socket);
@@ -220,7 +248,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
   try {
     await once(server, 'listening');
   } catch (error) {
-    await signaling.kill();
+    await Promise.all(nodes.map((node) => node.kill()));
     throw error;
   }
   const port = (server.address() as net.AddressInfo).port;
@@ -235,7 +263,7 @@ export async function startDemo(options: DemoServerOptions = {}): Promise<DemoSe
     async close() {
       for (const set of links.values()) for (const socket of set) socket.destroy();
       await restarting?.catch(() => {});
-      await signaling.kill();
+      await Promise.all(nodes.map((node) => node.kill()));
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

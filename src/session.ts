@@ -41,8 +41,10 @@ export class ClientSession {
     if (token !== undefined) hello.token = token;
     if (this.#peerId !== undefined && this.#secret !== undefined) {
       hello.resume = { peer: this.#peerId, secret: this.#secret };
-      hello.ack = this.ack(url);
-      if (this.#scope !== undefined) hello.scope = this.#scope;
+      // A cluster's session has one numbering, whichever node the url is.
+      const scope = this.#scope;
+      hello.ack = scope === undefined ? this.ack(url) : (this.#seqByKey.get(scope) ?? 0);
+      if (scope !== undefined) hello.scope = scope;
     }
     return hello;
   }

@@ -62,4 +62,30 @@ describe('ClientSession', () => {
     session.welcomed('ws://a', welcome('p1', true)); // a new link without `lost`
     expect(session.accept('ws://a', 12)).toBe(1);
   });
+
+  it('keeps one seq per cluster scope, whichever node of it the client is on, and names the scope in hello', () => {
+    const session = new ClientSession();
+    const scoped = (peer: string, resumed: boolean, scope: string) => ({ ...welcome(peer, resumed), scope });
+    session.welcomed('ws://a', scoped('p1', false, 'cluster-1'));
+    expect([1, 2, 3].map((seq) => session.accept('ws://a', seq))).toEqual([0, 0, 0]);
+    // B was never welcomed: it is taken for another node of the same cluster.
+    expect(session.hello('ws://b', undefined)).toMatchObject({ resume: { peer: 'p1' }, ack: 3, scope: 'cluster-1' });
+    session.welcomed('ws://b', scoped('p1', true, 'cluster-1'));
+    expect([2, 3, 4].map((seq) => session.accept('ws://b', seq))).toEqual([-1, -1, 0]); // resent ones are seen already
+    expect(session.hello('ws://a', undefined).ack).toBe(4);
+    // The cluster lost its state: a new scope, a new session, numbering from 1.
+    session.welcomed('ws://a', scoped('p9', false, 'cluster-2'));
+    expect(session.accept('ws://a', 1)).toBe(0);
+    expect(session.hello('ws://b', undefined)).toMatchObject({ ack: 1, scope: 'cluster-2' });
+  });
+
+  it('a lone server after a cluster: per url again, and no scope in hello', () => {
+    const session = new ClientSession();
+    session.welcomed('ws://a', { ...welcome('p1', false), scope: 'cluster-1' });
+    session.accept('ws://a', 7);
+    session.welcomed('ws://c', welcome('p1', false));
+    session.accept('ws://c', 1);
+    expect(session.hello('ws://c', undefined)).toEqual({ type: 'hello', version: 1, resume: { peer: 'p1', secret: 's-p1' }, ack: 1 });
+    expect(session.hello('ws://a', undefined).ack).toBe(7);
+  });
 });
