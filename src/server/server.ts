@@ -137,6 +137,9 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
    * Send a notification. It is kept until the peer acknowledges it and resent after a
    * resume, so it may be sent while the peer is disconnected. Returns false when no
    * session has that id. Throws a `BAD_MESSAGE` SignalError if `data` is not JSON.
+   * With a `store`, it reaches the peer on whichever node holds its session; it then returns
+   * true once handed to the store (false only while the store is unreachable), and a
+   * notification for an id with no session anywhere is dropped.
    */
   notify(peerId: string, method: string, data?: unknown): boolean {
     checkMethod(method);
@@ -147,7 +150,8 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
    * Send a request to a connected peer; resolves with its response data. Rejects with a
    * SignalError: `UNREACHABLE` (unknown or disconnected peer), `CLOSED` (the link dropped
    * first: server requests are never replayed), `TIMEOUT`, `REMOTE` (the peer answered
-   * with an error, see `remoteCode`) or `BAD_MESSAGE` (data is not JSON).
+   * with an error, see `remoteCode`) or `BAD_MESSAGE` (data is not JSON). With a `store`,
+   * only peers whose socket is on this node are reachable.
    */
   request(peerId: string, method: string, data?: unknown, options: RequestOptions = {}): Promise<unknown> {
     try {
@@ -162,13 +166,18 @@ export class SignalingServer<C extends ContractShape = AnyContract> extends Even
   /**
    * Close the peer's socket with 4000 and `reason`, delete its session now, and revoke its
    * secret (for `revocationTtl`, on this process): a client coming back with the old id and
-   * secret gets a fresh id, after `authenticate` again. False if unknown.
+   * secret gets a fresh id, after `authenticate` again. False if unknown. With a `store`, it
+   * works on whichever node holds the session, revokes the id cluster-wide, and returns true
+   * once handed to the store (false while the store is unreachable).
    */
   kick(peerId: string, reason = 'kicked by the server'): boolean {
     return this.hub.kick(peerId, reason);
   }
 
-  /** Ids of the sessions held: connected, or disconnected and still resumable. */
+  /**
+   * Ids of the sessions held: connected, or disconnected and still resumable. With a
+   * `store`, those whose socket is on this node.
+   */
   peers(): string[] {
     return this.hub.peerIds();
   }
