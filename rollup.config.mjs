@@ -4,11 +4,12 @@
 //                                        isomorphic-ws's browser file inlined, so `ws` is never reachable
 //   dist/webrtc.mjs, dist/webrtc.cjs     `resignal/webrtc`: negotiate(), no dependencies
 //   dist/server.mjs, dist/server.cjs     reference server, Node only
+//   dist/redis.mjs, dist/redis.cjs       `resignal/redis`: the Redis store for several server nodes (ioredis stays external)
 //   dist/resignal.umd(.min).js           global `Resignal`, every runtime dependency inlined
 //   dist/resignal.webrtc.umd(.min).js    script-tag add-on: adds negotiate() to the `Resignal` global
 //   dist/e2e.mjs, dist/e2e.cjs           resignal/e2e (end-to-end encrypted rooms), kept out of the core
 //   dist/resignal-e2e.umd(.min).js       global `ResignalE2E`, for script tags next to the core UMD
-//   dist/{index,webrtc,e2e,server}.d.ts/.d.cts  bundled type declarations (ESM and CJS flavour)
+//   dist/{index,webrtc,e2e,server,redis}.d.ts/.d.cts  bundled type declarations (ESM and CJS flavour)
 // The client never imports zod at runtime (it validates with the guards in src/protocol/); the
 // browser builds fail if zod reaches them.
 // All JS outputs carry source maps.
@@ -28,7 +29,8 @@ const UMD_ONLY = process.env.RESIGNAL_BUILD === 'umd';
 if (!UMD_ONLY) rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-const runtimeDeps = Object.keys(pkg.dependencies ?? {});
+// Optional peer dependencies (ioredis, for resignal/redis) stay external like the others.
+const runtimeDeps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
 /** True for a dependency (or a subpath like `zod/mini`) or a Node builtin. */
@@ -64,7 +66,7 @@ const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['br
 const configs = [
   // Node + bundlers: client and server share chunks, so one process that loads both gets one SignalError class.
   {
-    input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', e2e: 'src/e2e/index.ts', server: 'src/server/index.ts' },
+    input: { index: 'src/index.ts', webrtc: 'src/webrtc/index.ts', e2e: 'src/e2e/index.ts', server: 'src/server/index.ts', redis: 'src/redis/index.ts' },
     external: isDependency(runtimeDeps),
     plugins: [ts()],
     output: [
@@ -131,6 +133,7 @@ const configs = [
     ['webrtc', 'src/webrtc/index.ts'],
     ['e2e', 'src/e2e/index.ts'],
     ['server', 'src/server/index.ts'],
+    ['redis', 'src/redis/index.ts'],
   ].flatMap(([name, input]) =>
     ['d.ts', 'd.cts'].map((ext) => ({
       input,

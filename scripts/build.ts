@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UMD = ['resignal.umd.js', 'resignal.umd.min.js', 'resignal.webrtc.umd.min.js', 'resignal-e2e.umd.min.js'];
-const ALL = [...UMD, 'index.mjs', 'index.cjs', 'index.browser.mjs', 'server.mjs', 'server.cjs', 'webrtc.mjs', 'webrtc.cjs', 'e2e.mjs', 'e2e.cjs', 'index.d.ts', 'index.d.cts', 'server.d.ts', 'server.d.cts', 'webrtc.d.ts', 'e2e.d.ts'];
+const ALL = [...UMD, 'index.mjs', 'index.cjs', 'index.browser.mjs', 'server.mjs', 'server.cjs', 'webrtc.mjs', 'webrtc.cjs', 'e2e.mjs', 'e2e.cjs', 'redis.mjs', 'redis.cjs', 'index.d.ts', 'index.d.cts', 'server.d.ts', 'server.d.cts', 'webrtc.d.ts', 'e2e.d.ts', 'redis.d.ts', 'redis.d.cts'];
 
 function newest(dir: string): number {
   let latest = 0;

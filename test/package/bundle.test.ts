@@ -43,11 +43,11 @@ describe('tarball contents', () => {
     const outside = paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'PROTOCOL.md', 'LICENSE', 'CHANGELOG.md'].includes(p));
     expect(outside).toEqual([]);
     for (const doc of ['README.md', 'PROTOCOL.md', 'LICENSE', 'package.json']) expect(paths).toContain(doc);
-    for (const file of ['index.mjs', 'index.cjs', 'index.browser.mjs', 'webrtc.mjs', 'webrtc.cjs', 'server.mjs', 'server.cjs', 'resignal.umd.js', 'resignal.umd.min.js', 'resignal.webrtc.umd.js', 'resignal.webrtc.umd.min.js']) {
+    for (const file of ['index.mjs', 'index.cjs', 'index.browser.mjs', 'webrtc.mjs', 'webrtc.cjs', 'server.mjs', 'server.cjs', 'redis.mjs', 'redis.cjs', 'resignal.umd.js', 'resignal.umd.min.js', 'resignal.webrtc.umd.js', 'resignal.webrtc.umd.min.js']) {
       expect(paths).toContain(`dist/${file}`);
       expect(paths).toContain(`dist/${file}.map`);
     }
-    for (const file of ['index.d.ts', 'index.d.cts', 'webrtc.d.ts', 'webrtc.d.cts', 'server.d.ts', 'server.d.cts']) expect(paths).toContain(`dist/${file}`);
+    for (const file of ['index.d.ts', 'index.d.cts', 'webrtc.d.ts', 'webrtc.d.cts', 'server.d.ts', 'server.d.cts', 'redis.d.ts', 'redis.d.cts']) expect(paths).toContain(`dist/${file}`);
   });
 
   it('every path package.json points at is in the tarball', () => {
