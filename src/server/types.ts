@@ -48,7 +48,12 @@ export interface NotificationEvent {
   data: unknown;
 }
 
-export type WarningCode = 'PROTOCOL_ERROR' | 'NOTIFICATIONS_DROPPED' | 'HANDLER_FAILED' | 'SLOW_CONSUMER';
+/**
+ * STORE_UNAVAILABLE: with a `store`, a call to it failed (unreachable, timed out): the node
+ * closes its sockets with 1013 until the store answers again; a notification it was handing
+ * over may not have been stored.
+ */
+export type WarningCode = 'PROTOCOL_ERROR' | 'NOTIFICATIONS_DROPPED' | 'HANDLER_FAILED' | 'SLOW_CONSUMER' | 'STORE_UNAVAILABLE';
 
 /** Something went wrong that the server handled by itself; worth logging. */
 export interface WarningEvent {

@@ -45,7 +45,7 @@ describe('a node cut off from the store', () => {
     const ws = new WebSocket(a.url);
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ type: 'hello', version: 1 }));
-    const [code] = (await new Promise((resolve) => ws.once('close', (...args) => resolve(args)))) as [number];
+    const code = await new Promise<number>((resolve) => ws.once('close', (closeCode) => resolve(closeCode)));
     expect(code).toBe(1013);
   });
 

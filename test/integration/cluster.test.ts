@@ -1,17 +1,19 @@
 // Three nodes sharing one store, in this process: a Peer fails over between nodes and keeps
 // its session, its rooms and every notification; rooms, notify and kick work across nodes.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Peer, type PeerOptions, type Room } from '../../src/index.js';
+import { RedisStore } from '../../src/redis/index.js';
 import { MemoryStore } from '../../src/server/index.js';
 import type { Store } from '../../src/server/store/store.js';
 import { startCluster, startNode, type Node } from '../support/cluster.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
 import { nextEvent, until } from '../support/wait.js';
 
 const PEER: Partial<PeerOptions> = { backoff: { connect: [20], reconnect: [30, 60], jitter: 0 }, heartbeat: { interval: 300 }, connectTimeout: 3_000 };
 
-export function clusterSuite(name: string, makeStore: () => Promise<{ store: Store; dispose(): Promise<void> }>): void {
+function clusterSuite(name: string, makeStore: () => Promise<{ store: Store; dispose(): Promise<void> }>): void {
   describe(`a cluster over ${name}`, () => {
     const cleanup: Array<() => Promise<void> | void> = [];
     afterEach(async () => {
@@ -183,3 +185,13 @@ export function clusterSuite(name: string, makeStore: () => Promise<{ store: Sto
 }
 
 clusterSuite('a MemoryStore', async () => ({ store: new MemoryStore(), dispose: async () => {} }));
+
+describe('over Redis', () => {
+  let redis: TestRedis;
+  let prefixes = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+  clusterSuite('a RedisStore', async () => ({ store: new RedisStore({ url: redis.url, prefix: `cluster${++prefixes}:` }), dispose: async () => {} }));
+});

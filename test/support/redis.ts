@@ -2,7 +2,9 @@
 // CI starts from a fresh machine, so when redis-server is missing and we are root, it is
 // installed with apt, the way test/support/chromium.ts installs Chromium. Never skips silently.
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, Socket } from 'node:net';
 
 export const REDIS_SERVER_PATH = process.env.REDIS_SERVER_PATH || '/usr/bin/redis-server';
@@ -37,7 +39,7 @@ export interface TestRedis {
   readonly pid: number;
   /** Send a signal (SIGKILL, SIGSTOP, SIGCONT) to the server. */
   kill(signal: NodeJS.Signals): void;
-  /** Start it again on the same port (after a SIGKILL: empty, as there is no persistence). */
+  /** Start it again on the same port (after a SIGKILL: empty, unless started with `appendfsync`). */
   restart(): Promise<void>;
   /** One command on a fresh connection, e.g. `['DBSIZE']`; for assertions without ioredis. */
   command(args: string[]): Promise<unknown>;
@@ -124,15 +126,25 @@ async function waitForPing(port: number, child: ChildProcess, output: () => stri
   }
 }
 
+export interface StartRedisOptions {
+  /**
+   * Keep an append-only file (in a fresh temp dir), fsynced on every write (`always`) or once
+   * a second (`everysec`): a restart after SIGKILL then comes back with the data.
+   * @default undefined (no persistence: a restart comes back empty)
+   */
+  appendfsync?: 'always' | 'everysec';
+}
+
 /** Start a private redis-server on a free loopback port; `stop()` ends it by PID. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   const binary = ensureRedisServer();
   const port = await freePort();
+  const persistence = options.appendfsync === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', options.appendfsync, '--dir', mkdtempSync(path.join(tmpdir(), 'resignal-redis-'))];
   let child: ChildProcess;
   let output = '';
   const launch = async () => {
     output = '';
-    child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], {
+    child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -74,6 +74,7 @@ export class ClusterHub extends SocketHub {
       maxRooms: rooms.maxRooms,
     });
     this.healthy = true;
+    this.orphans = [];
     const every = Math.max(10, Math.floor(o.nodeTimeout / 3));
     this.ticker = this.env.setInterval(() => this.tick(), every);
     this.tick();
@@ -188,15 +189,13 @@ export class ClusterHub extends SocketHub {
     this.held.delete(held.id);
     this.fire('disconnect', { peerId: held.id, code, reason });
     const store = this.connection;
-    if (store === undefined || !this.healthy) {
-      this.orphans.push(held); // detached when the store is back; if it is not, other nodes sweep it once our beats stop
-      return;
-    }
     const now = this.env.now();
-    if (code === CLOSED_BY_CLIENT) {
+    // If the store cannot be told now, it is told once it is back; if this node dies first,
+    // the others take its sessions over once its beats stop.
+    if (code === CLOSED_BY_CLIENT && store !== undefined && this.healthy) {
       store.end([held.id], 'closed', reason, now).then((ended) => this.ended(ended), this.storeFailed);
     } else {
-      store.detach(held.id, held.fence, now, this.options.sessionTtl).catch(this.storeFailed);
+      this.detachHeld(held, now);
     }
   }
 
@@ -209,7 +208,15 @@ export class ClusterHub extends SocketHub {
   private push(peerIds: string[], note: StoredNote): boolean {
     const store = this.connection;
     if (store === undefined || !this.healthy) return false;
-    store.push(peerIds, note).then((deliveries) => this.delivered(deliveries), this.storeFailed);
+    store.push(peerIds, note).then(
+      (deliveries) => this.delivered(deliveries),
+      (error: unknown) => {
+        // Nothing is lost silently: the app hears of each notification the store may not have kept.
+        const message = `a notification to ${peerIds.length === 1 ? `peer "${peerIds[0]}"` : `${peerIds.length} peers`} may not have been stored: ${messageOf(error)}`;
+        this.fire('warning', { code: 'STORE_UNAVAILABLE', message, peerId: peerIds.length === 1 ? peerIds[0] : undefined, cause: error });
+        this.storeFailed(error);
+      },
+    );
     return true;
   }
 
@@ -241,13 +248,45 @@ export class ClusterHub extends SocketHub {
 
   private tick(): void {
     const store = this.connection;
-    if (store === undefined || !this.healthy) return;
+    if (store === undefined) return;
     const now = this.env.now();
+    // While failing closed, the beat is the probe: the first that succeeds reopens this node.
     store
       .beat(now)
-      .then(() => store.sweep(now))
+      .then(() => {
+        if (!this.healthy) this.recover();
+        return store.sweep(now);
+      })
       .then((ended) => this.ended(ended), this.storeFailed);
-    this.served.renew(now);
+    if (this.healthy) this.served.renew(now);
+  }
+
+  /**
+   * Stop serving: close every socket with 1013 (clients back off and retry, here or on
+   * another node) and refuse new ones, until the store answers again.
+   */
+  private failClosed(reason: string, cause?: unknown): void {
+    if (!this.healthy) return;
+    this.healthy = false;
+    this.fire('warning', { code: 'STORE_UNAVAILABLE', message: `${reason}: closing every socket with 1013 until it is back`, cause });
+    for (const held of [...this.held.values()]) this.drop(held.link, TRY_AGAIN_LATER, reason);
+  }
+
+  /** The store answers again: serve, and detach the sessions whose sockets closed meanwhile. */
+  private recover(): void {
+    this.healthy = true;
+    const now = this.env.now();
+    for (const held of this.orphans.splice(0)) this.detachHeld(held, now);
+  }
+
+  /** The session waits in the store for a resume; if the store cannot be told, it is told once it is back. */
+  private detachHeld(held: HeldSession, now: number): void {
+    const store = this.connection;
+    if (store === undefined || !this.healthy) return void this.orphans.push(held);
+    store.detach(held.id, held.fence, now, this.options.sessionTtl).catch((error: unknown) => {
+      this.orphans.push(held);
+      this.storeFailed(error);
+    });
   }
 
   private readonly hints: StoreHints = {
@@ -262,25 +301,17 @@ export class ClusterHub extends SocketHub {
     },
     resync: () => this.held.forEach((held) => held.fill()),
     health: (state) => {
-      if (state === 'up') {
-        this.healthy = true;
-        const now = this.env.now();
-        for (const held of this.orphans.splice(0)) this.connection?.detach(held.id, held.fence, now, this.options.sessionTtl).catch(this.storeFailed);
-        return;
-      }
-      // Fail closed: without the store nothing here is true for long. Clients come back with backoff.
-      this.healthy = false;
-      const reason = state === 'reset' ? 'the session store lost its data: reconnect for a new session' : 'the session store is unreachable: try again later';
-      for (const held of [...this.held.values()]) this.drop(held.link, TRY_AGAIN_LATER, reason);
-      if (state === 'reset') {
-        this.orphans = []; // their sessions are gone with the data
-        this.healthy = true;
-      }
+      if (state === 'up') return this.tick(); // reopened by the first beat that succeeds
+      if (state === 'down') return this.failClosed('the session store is unreachable');
+      // The store lost its data: every session is gone. Clients reconnect and start new ones.
+      this.failClosed('the session store lost its data: reconnect for a new session');
+      this.orphans = [];
+      this.recover();
     },
   };
 
+  /** A store call failed (unreachable, timed out): fail closed until a beat succeeds. */
   private readonly storeFailed = (error: unknown): void => {
-    if (!this.healthy) return; // already failing closed; the health hint said so
-    this.report(error);
+    this.failClosed(`the session store failed: ${messageOf(error)}`, error);
   };
 }
