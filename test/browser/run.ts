@@ -8,9 +8,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureChromium } from '../support/chromium.js';
 import { canUnshare, inLoopbackNamespace, loopbackNamespaceArgv } from '../support/netns.js';
+import { ensureRedisServer } from '../support/redis.js';
 
-// Out here, where apt can still reach its mirrors if Chromium has to be installed.
+// Out here, where apt can still reach its mirrors if Chromium (or the cluster demo's
+// redis-server) has to be installed.
 ensureChromium();
+ensureRedisServer();
 
 const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const argv = [process.execPath, vitest, 'run', '--project', 'browser', ...process.argv.slice(2)];
