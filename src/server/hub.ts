@@ -1,13 +1,9 @@
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { encodeFrame } from '../protocol/codec.js';
-import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame } from '../protocol/frames.js';
-import { iceServersFor } from './ice.js';
+import type { HelloFrame, RequestFrame } from '../protocol/frames.js';
 import type { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
-import { DropWarnings } from './drop-warnings.js';
 import { encodeNotification, type EncodedNotification, type NotificationOrigin } from './outbox.js';
-import { messageOf } from './responses.js';
 import { serveRequest, type ServeContext } from './serve.js';
 import { Session } from './session.js';
 import { SocketHub, type Fire } from './sockets.js';
@@ -27,7 +23,6 @@ export class Hub extends SocketHub {
   private readonly serveContext: ServeContext;
   /** Secrets, kick revocations and the caches of ended sessions. */
   private readonly trust: Trust;
-  private readonly dropWarnings: DropWarnings;
 
   constructor(
     options: NormalizedOptions,
@@ -39,10 +34,6 @@ export class Hub extends SocketHub {
     super(options, fire, report);
     this.serveContext = { now: () => this.env.now(), onFailure: this.onHandlerFailure };
     this.trust = new Trust(options, () => this.env.id());
-    this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
-      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
-    });
   }
 
   /** Ids of the sessions held: connected, or disconnected and still resumable. */
@@ -100,7 +91,6 @@ export class Hub extends SocketHub {
    * closed; those still open after a grace period are cut off.
    */
   close(): Promise<void> {
-    this.dropWarnings.clear();
     const closing = this.closeLinks();
     for (const session of [...this.sessions.values()]) this.endSession(session);
     return closing;
@@ -144,15 +134,10 @@ export class Hub extends SocketHub {
       session = new Session(claim.id, claim.secret, this.options, this.env, claim.dedupe);
       this.sessions.set(session.id, session);
     }
-    link.welcomed();
     link.session = session;
     session.link = link;
     const { id: peer, secret } = session;
-    const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
-      this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
-    );
-    const lost = resumed ? session.outbox.takeLost() : undefined;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(lost && { lost }), ...(iceServers && { iceServers }) }));
+    this.welcome(link, { peer, secret, resumed, lost: resumed ? session.outbox.takeLost() : undefined });
     for (const text of session.outbox.pending()) link.send(text);
     // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
     if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
@@ -170,16 +155,9 @@ export class Hub extends SocketHub {
 
   private deliver(session: Session, note: EncodedNotification): void {
     const { text, dropped, overflow } = session.outbox.push(note);
-    if (overflow !== undefined) {
-      const { maxBufferedNotifications, maxBufferedBytes } = this.options;
-      const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
-      this.dropWarnings.dropped(session.id, dropped, over);
-    }
+    if (overflow !== undefined) this.dropped(session.id, dropped, overflow);
     session.link?.send(text);
   }
 
-  private readonly onHandlerFailure = (session: Session, method: string, error: unknown): void => {
-    const message = `handler of "${method}" threw: ${messageOf(error)}`;
-    this.fire('warning', { code: 'HANDLER_FAILED', message, peerId: session.id, cause: error });
-  };
+  private readonly onHandlerFailure = (session: Session, method: string, error: unknown): void => this.handlerFailed(session.id, method, error);
 }

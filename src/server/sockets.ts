@@ -5,8 +5,11 @@ import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import { ClientFrame } from '../protocol/frame-guards.js';
-import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame } from '../protocol/frames.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame, type WelcomeFrame } from '../protocol/frames.js';
+import { DropWarnings } from './drop-warnings.js';
 import type { ServerEnv } from './env.js';
+import { iceServersFor } from './ice.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { ServerRequests } from './requests.js';
@@ -37,6 +40,8 @@ export abstract class SocketHub {
   protected running = true;
   /** The idle check, started with the first socket. */
   private idleTimer: TimerHandle | undefined;
+  /** NOTIFICATIONS_DROPPED warnings, aggregated per session. */
+  protected readonly dropWarnings: DropWarnings;
 
   constructor(
     protected readonly options: NormalizedOptions,
@@ -45,6 +50,32 @@ export abstract class SocketHub {
   ) {
     this.env = options.env;
     this.requests = new ServerRequests(this.env);
+    this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
+      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
+      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
+    });
+  }
+
+  /** A session's buffer overflowed (`overflow` names the limit) and dropped `dropped` notifications. */
+  protected dropped(peerId: string, dropped: number, overflow: 'count' | 'bytes'): void {
+    const { maxBufferedNotifications, maxBufferedBytes } = this.options;
+    const over = overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
+    this.dropWarnings.dropped(peerId, dropped, over);
+  }
+
+  protected handlerFailed(peerId: string, method: string, error: unknown): void {
+    this.fire('warning', { code: 'HANDLER_FAILED', message: `handler of "${method}" threw: ${messageOf(error)}`, peerId, cause: error });
+  }
+
+  /** Mark `link` welcomed and send `welcome`, with the ICE servers of the `iceServers` hook. */
+  protected welcome(link: Link, frame: Pick<WelcomeFrame, 'peer' | 'secret' | 'resumed' | 'lost' | 'scope'>): void {
+    link.welcomed();
+    const { peer } = frame;
+    const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
+      this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
+    );
+    const { secret, resumed, lost, scope } = frame;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(scope !== undefined && { scope }), ...(lost && { lost }), ...(iceServers && { iceServers }) }));
   }
 
   /** Register the handler of a request method. Returns a function that removes it. */
@@ -97,6 +128,7 @@ export abstract class SocketHub {
   /** Stop the idle check and close every socket with 1001; settles once they are closed (or cut off). */
   protected closeLinks(): Promise<void> {
     this.running = false;
+    this.dropWarnings.clear();
     if (this.idleTimer !== undefined) this.env.clearInterval(this.idleTimer);
     for (const link of this.links) this.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
     const closing = [...this.links].map((link) => link.closed);

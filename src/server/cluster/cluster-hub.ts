@@ -1,10 +1,7 @@
 import type { TimerHandle } from '../../env.js';
 import { SignalError } from '../../errors.js';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { encodeFrame } from '../../protocol/codec.js';
-import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame } from '../../protocol/frames.js';
-import { DropWarnings } from '../drop-warnings.js';
-import { iceServersFor } from '../ice.js';
+import { type HelloFrame, type RequestFrame } from '../../protocol/frames.js';
 import type { Link } from '../link.js';
 import type { NormalizedOptions } from '../options.js';
 import { encodeNotification, type NotificationOrigin } from '../outbox.js';
@@ -35,7 +32,6 @@ export class ClusterHub extends SocketHub {
   private readonly secrets: Secrets;
   private readonly rooms: ClusterRooms | undefined;
   private readonly served: ClusterRequests;
-  private readonly dropWarnings: DropWarnings;
   private connection: StoreConnection | undefined;
   private healthy = false;
   private ticker: TimerHandle | undefined;
@@ -47,14 +43,8 @@ export class ClusterHub extends SocketHub {
     this.secrets = new Secrets(options.secretKey);
     const store = () => this.store();
     this.rooms = options.rooms === false ? undefined : new ClusterRooms(options.rooms, store);
-    const onFailure = (peerId: string, method: string, error: unknown) => {
-      this.fire('warning', { code: 'HANDLER_FAILED', message: `handler of "${method}" threw: ${messageOf(error)}`, peerId, cause: error });
-    };
+    const onFailure = (peerId: string, method: string, error: unknown) => this.handlerFailed(peerId, method, error);
     this.served = new ClusterRequests(this.env, store, options.nodeId, this.handlers, this.sendTo, onFailure, this.storeFailed);
-    this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
-      const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
-      this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
-    });
   }
 
   /** Join the cluster; rejects when the store cannot be reached. */
@@ -118,7 +108,6 @@ export class ClusterHub extends SocketHub {
   /** Close every socket with 1001; their sessions wait in the store for a resume on another node. */
   async close(): Promise<void> {
     if (this.ticker !== undefined) this.env.clearInterval(this.ticker);
-    this.dropWarnings.clear();
     this.served.stop();
     const closing = this.closeLinks();
     await closing;
@@ -147,22 +136,18 @@ export class ClusterHub extends SocketHub {
       // The socket closed while the store answered: the session waits for a resume.
       return void store.detach(peer, opened.fence, now, this.options.sessionTtl).catch(this.storeFailed);
     }
-    this.welcome(link, store.scope, peer, opened, opened.resumed ? (hello.ack ?? 0) : 0);
+    this.attach(link, store.scope, peer, opened, opened.resumed ? (hello.ack ?? 0) : 0);
   }
 
-  private welcome(link: Link, scope: string, peer: string, opened: Opened, acked: number): void {
+  private attach(link: Link, scope: string, peer: string, opened: Opened, acked: number): void {
     const secret = this.secrets.of(peer);
     const held = new HeldSession(peer, secret, opened.fence, link, acked, () => this.connection, this.storeFailed);
     const previous = this.held.get(peer);
     if (previous !== undefined) this.drop(previous.link, CloseCode.REPLACED, 'session resumed on another socket');
     this.held.set(peer, held);
-    link.welcomed();
     link.session = held;
-    const iceServers = iceServersFor(this.options.iceServers, { peerId: peer, req: link.req }, (error) =>
-      this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
-    );
     const { resumed, lost } = opened;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, scope, ...(lost && { lost }), ...(iceServers && { iceServers }) }));
+    this.welcome(link, { peer, secret, resumed, lost, scope });
     held.deliver(opened.pending);
     if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
   }
@@ -223,11 +208,7 @@ export class ClusterHub extends SocketHub {
   /** Write the deliveries for sessions held here; the store hinted the other nodes. */
   private delivered(deliveries: readonly Delivery[]): void {
     for (const delivery of deliveries) {
-      if (delivery.overflow !== undefined) {
-        const { maxBufferedNotifications, maxBufferedBytes } = this.options;
-        const over = delivery.overflow === 'count' ? `${maxBufferedNotifications} unacknowledged notifications` : `${maxBufferedBytes} bytes of unacknowledged notifications`;
-        this.dropWarnings.dropped(delivery.peerId, delivery.dropped, over);
-      }
+      if (delivery.overflow !== undefined) this.dropped(delivery.peerId, delivery.dropped, delivery.overflow);
       if (delivery.node === this.options.nodeId) this.held.get(delivery.peerId)?.deliver([delivery]);
     }
   }
