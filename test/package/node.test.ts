@@ -82,7 +82,7 @@ ${ROUND_TRIP}
     expect(cjs).toEqual(esm);
     expect((esm as { c: string[] }).c).toEqual(expect.arrayContaining(['Peer', 'SignalError', 'isSignalError', 'CloseCode', 'PROTOCOL_VERSION']));
     expect((esm as { c: string[] }).c).not.toContain('negotiate');
-    expect((esm as { s: string[] }).s).toEqual(['BadRequestError', 'SignalingServer', 'turnCredentials']);
+    expect((esm as { s: string[] }).s).toEqual(['BadRequestError', 'MemoryStore', 'SignalingServer', 'peerLeftHead', 'turnCredentials']);
     expect((esm as { w: string[] }).w).toEqual(['candidateFields', 'candidateFilters', 'isPolite', 'isPrivateAddress', 'negotiate', 'parseRtcSignal']);
     expect((esm as { e: string[] }).e).toEqual(['EncryptedRoom', 'deriveRoomKey', 'encryptRoom']);
   });
