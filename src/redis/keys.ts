@@ -11,7 +11,9 @@
 //   P s:<peer>         hash    session: node ('' while detached), fence, seq, bytes, expires
 //   P q:<peer>         zset    pending notification seqs
 //   P qb:<peer>        zset    pending room broadcasts (evicted first)
-//   P n:<peer>         hash    seq -> notification head, r<seq> -> its room
+//   P n:<peer>         hash    seq -> notification head, r<seq> -> its room, l<seq> -> its lane
+//   P ln:<peer>        hash    per lane (broadcast or not, by sender): c<lane> count, b<lane> bytes
+//   P lx:<peer>        zset    '<lane>\n<seq>' by lex order: each lane's oldest first
 //   P l:<peer>         zset    dropped notifications (seq:room) for welcome.lost
 //   P lf:<peer>        hash    older drops folded into counts
 //   P m:<peer>         set     rooms the peer is in
@@ -26,7 +28,7 @@
 
 /** Keys that exist only while a session does (for tests and tooling). */
 export function sessionKeys(prefix: string, peerId: string): string[] {
-  return ['s', 'q', 'qb', 'n', 'l', 'lf', 'm'].map((kind) => `${prefix}${kind}:${peerId}`);
+  return ['s', 'q', 'qb', 'n', 'ln', 'lx', 'l', 'lf', 'm'].map((kind) => `${prefix}${kind}:${peerId}`);
 }
 
 /** The ledger keys of a peer id, which outlive its session by the dedupe window. */

@@ -1,3 +1,5 @@
+import { LUA_OUTBOX } from './lua-outbox.js';
+
 // The Lua shared by every script of the Redis store (prepended to each one): the argument
 // layout, key names, the outbox (numbered notifications with their bounds), the log of
 // dropped notifications and the request ledger. Semantics follow the memory store
@@ -29,7 +31,7 @@ local MAXLOST = 256
 local MAXFOLDED = 64
 
 local function K(kind, id) return P .. kind .. ':' .. id end
-local SESSION_KINDS = { 's', 'q', 'qb', 'n', 'l', 'lf', 'm' }
+local SESSION_KINDS = { 's', 'q', 'qb', 'n', 'ln', 'lx', 'l', 'lf', 'm' }
 
 local function tell(node, msg)
   if node ~= '' and node ~= false then redis.call('PUBLISH', P .. 'node:' .. node, cjson.encode(msg)) end
@@ -105,79 +107,7 @@ local function lostTake(peer)
   return cjson.encode(out)
 end
 
-local function suffix(seq) return ',"seq":' .. seq .. '}' end
-
--- Forget one stored notification; returns its bytes and room ('' for none).
-local function release(peer, seq)
-  local n = K('n', peer)
-  local got = redis.call('HMGET', n, seq, 'r' .. seq)
-  redis.call('HDEL', n, seq, 'r' .. seq)
-  redis.call('ZREM', K('q', peer), seq)
-  redis.call('ZREM', K('qb', peer), seq)
-  return #(got[1] or '') + #suffix(seq), got[2] or ''
-end
-
--- Number a notification for peer (if its session exists) and append the delivery
--- {peer, node, seq, dropped, overflow, head} to out. On overflow: broadcasts (bulk) go
--- first, then the oldest; never the newest unless it is a broadcast.
-local function pushOne(peer, head, bulk, room, out, outHead)
-  local s = K('s', peer)
-  local node = redis.call('HGET', s, 'node')
-  if not node then return end
-  local seq = redis.call('HINCRBY', s, 'seq', 1)
-  local q, qb, n = K('q', peer), K('qb', peer), K('n', peer)
-  if room ~= '' then redis.call('HSET', n, seq, head, 'r' .. seq, room) else redis.call('HSET', n, seq, head) end
-  redis.call('ZADD', q, seq, seq)
-  if bulk then redis.call('ZADD', qb, seq, seq) end
-  local total = redis.call('HINCRBY', s, 'bytes', #head + #suffix(seq))
-  local count = redis.call('ZCARD', q)
-  local dropped, overflow = 0, ''
-  while count > 1 do
-    local why
-    if count > MAXN then why = 'count' elseif total > MAXB then why = 'bytes' else break end
-    overflow = why
-    local victim = redis.call('ZRANGE', qb, 0, 0)[1]
-    if not victim then
-      victim = redis.call('ZRANGE', q, 0, 0)[1]
-      if tonumber(victim) == seq then break end
-    end
-    local bytes, vroom = release(peer, victim)
-    total = redis.call('HINCRBY', s, 'bytes', -bytes)
-    count = count - 1
-    lostAdd(peer, tonumber(victim), vroom)
-    dropped = dropped + 1
-  end
-  if dropped == 0 then overflow = '' end
-  if node == '' then followSession(peer, { 'q', 'qb', 'n', 'l', 'lf' }) end
-  if node ~= CALLER then tell(node, { 'n', peer, seq, head .. suffix(seq) }) end
-  local i = #out
-  out[i + 1], out[i + 2], out[i + 3], out[i + 4], out[i + 5], out[i + 6] = peer, node, seq, dropped, overflow, outHead
-end
-
--- Unacknowledged notifications after seq, appended to out as seq, text pairs.
-local function frames(peer, after, out)
-  local seqs = redis.call('ZRANGEBYSCORE', K('q', peer), '(' .. after, '+inf')
-  for i = 1, #seqs, 500 do
-    local batch = { unpack(seqs, i, math.min(i + 499, #seqs)) }
-    local heads = redis.call('HMGET', K('n', peer), unpack(batch))
-    for j, seq in ipairs(batch) do
-      out[#out + 1] = tonumber(seq)
-      out[#out + 1] = heads[j] .. suffix(seq)
-    end
-  end
-  return out
-end
-
--- Forget every notification up to seq, and drops the client had live.
-local function ackTo(peer, seq)
-  local s = K('s', peer)
-  local seqs = redis.call('ZRANGEBYSCORE', K('q', peer), '-inf', seq)
-  local freed = 0
-  for _, old in ipairs(seqs) do freed = freed + release(peer, old) end
-  if freed > 0 then redis.call('HINCRBY', s, 'bytes', -freed) end
-  redis.call('ZREMRANGEBYSCORE', K('l', peer), '-inf', seq)
-end
-
+${LUA_OUTBOX}
 -- Ledger: hash d ('i<id>' = 'R<fence>:<until>' or 'A<expires>:<text>', 'b' bytes, 'n' counter),
 -- zset do (id by age: an id written again goes to the back).
 local function lget(peer, id)
@@ -262,7 +192,7 @@ local function close(peer, ended, out)
     leaveRoom(peer, room)
     local head = '{"type":"notification","method":"peer-left","data":{"room":' .. cjson.encode(room) ..
       ',"peerId":' .. cjson.encode(peer) .. ',"reason":"session-end"}'
-    for _, other in ipairs(redis.call('ZRANGE', K('ro', room), 0, -1)) do pushOne(other, head, false, room, out, head) end
+    for _, other in ipairs(redis.call('ZRANGE', K('ro', room), 0, -1)) do pushOne(other, head, false, room, peer, out, head) end
   end
   ledgerTtl(peer)
 end

@@ -97,7 +97,7 @@ export class RedisConnection implements StoreConnection {
 
   async push(peerIds: readonly string[], note: StoredNote): Promise<Delivery[]> {
     if (peerIds.length === 0) return [];
-    const reply = (await this.run('push', note.head, note.bulk ? '1' : '0', note.room ?? '', ...peerIds)) as Arg[];
+    const reply = (await this.run('push', note.head, note.bulk ? '1' : '0', note.room ?? '', note.sender, ...peerIds)) as Arg[];
     return deliveries(reply, 0, note.head);
   }
 
@@ -129,7 +129,7 @@ export class RedisConnection implements StoreConnection {
     const { op, peerId, requestId, room, now, note } = request;
     const [answer, tail, extra] =
       request.op === 'join' ? [request.answer[0], request.answer[1], request.member] : request.op === 'signal' ? [request.answer, '', request.to] : [request.answer, '', ''];
-    const reply = (await this.run('room', op, peerId, requestId, room, now, note.head, note.bulk ? '1' : '0', note.room ?? '', answer, tail, extra)) as Arg[];
+    const reply = (await this.run('room', op, peerId, requestId, room, now, note.head, note.bulk ? '1' : '0', note.room ?? '', answer, tail, extra, note.sender)) as Arg[];
     if (reply[0] === 'x') return { refused: reply[1] as RoomRefusal };
     return { answer: String(reply[1]), deliveries: deliveries(reply, 2, note.head) };
   }

@@ -4,13 +4,13 @@
 //
 // ARGV after the common ones: op, peer, request id, room, now, note head, bulk ('1'/'0'),
 // note room, answer, answer tail (join: the frame is answer .. members .. tail), extra
-// (join: the member JSON; signal: the target).
+// (join: the member JSON; signal: the target), note sender.
 // -> {'a', answer, delivery...} | {'x', refusal}
 
 export const ROOM_SCRIPT = `
 local op, peer, id, room, now = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4], tonumber(ARGV[A + 5])
 local head, bulk, noteRoom = ARGV[A + 6], ARGV[A + 7] == '1', ARGV[A + 8]
-local answer, tail, extra = ARGV[A + 9], ARGV[A + 10], ARGV[A + 11]
+local answer, tail, extra, sender = ARGV[A + 9], ARGV[A + 10], ARGV[A + 11], ARGV[A + 12]
 local cached = lanswer(peer, id, now)
 if cached then return { 'a', cached } end
 if redis.call('EXISTS', K('s', peer)) == 0 then return { 'x', 'gone' } end
@@ -19,7 +19,7 @@ local member = redis.call('HEXISTS', r, peer) == 1
 local out = { 'a', '' }
 local function pushAll(ids)
   for _, other in ipairs(ids) do
-    if other ~= peer then pushOne(other, head, bulk, noteRoom, out, '') end
+    if other ~= peer then pushOne(other, head, bulk, noteRoom, sender, out, '') end
   end
 end
 if op == 'join' then
@@ -45,7 +45,7 @@ elseif op == 'leave' then
 elseif op == 'signal' then
   if not member then return { 'x', 'not-joined' } end
   if redis.call('HEXISTS', r, extra) == 0 then return { 'x', 'not-in-room' } end
-  pushOne(extra, head, bulk, noteRoom, out, '')
+  pushOne(extra, head, bulk, noteRoom, sender, out, '')
 elseif op == 'broadcast' then
   if not member then return { 'x', 'not-joined' } end
   pushAll(redis.call('ZRANGE', ro, 0, -1))

@@ -123,11 +123,11 @@ for _, peer in ipairs(redis.call('SMEMBERS', P .. 'sessions')) do
 end
 return ids
 `,
-  // head, bulk ('1'/'0'), room, peer... -> deliveries
+  // head, bulk ('1'/'0'), room, sender, peer... -> deliveries
   push: `
-local head, bulk, room = ARGV[A + 1], ARGV[A + 2] == '1', ARGV[A + 3]
+local head, bulk, room, sender = ARGV[A + 1], ARGV[A + 2] == '1', ARGV[A + 3], ARGV[A + 4]
 local out = {}
-for i = A + 4, #ARGV do pushOne(ARGV[i], head, bulk, room, out, '') end
+for i = A + 5, #ARGV do pushOne(ARGV[i], head, bulk, room, sender, out, '') end
 return out
 `,
   // peer, seq

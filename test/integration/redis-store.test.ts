@@ -183,7 +183,8 @@ describe('RedisStore against a real redis-server', () => {
     }
     const count = async (...args: string[]) => Number(await redis.command(args));
     expect(await count('ZCARD', `${prefix}q:p1`)).toBe(LIMITS.maxBufferedNotifications);
-    expect(await count('HLEN', `${prefix}n:p1`)).toBeLessThanOrEqual(2 * LIMITS.maxBufferedNotifications);
+    expect(await count('HLEN', `${prefix}n:p1`)).toBeLessThanOrEqual(3 * LIMITS.maxBufferedNotifications); // head, lane, room
+    expect(await count('ZCARD', `${prefix}lx:p1`)).toBe(LIMITS.maxBufferedNotifications);
     expect(await count('ZCARD', `${prefix}l:p1`)).toBeLessThanOrEqual(256);
     expect(await count('ZCARD', `${prefix}do:p1`)).toBe(LIMITS.dedupeLimit);
     expect(await count('HLEN', `${prefix}d:p1`)).toBe(LIMITS.dedupeLimit + 2); // entries, bytes, age counter
