@@ -7,6 +7,7 @@
 //   P detached         zset    detached sessions by the time they end
 //   P nodes            zset    nodes by their last beat
 //   P ns:<node>        set     sessions a node holds
+//   P reaped:<node>    string  set when a sweep took the node for dead; its next beat reports it
 //   P revoked          zset    revoked peer ids by the end of their revocation
 //   P s:<peer>         hash    session: node ('' while detached), fence, seq, bytes, expires
 //   P q:<peer>         zset    pending notification seqs

@@ -79,8 +79,8 @@ export class RedisConnection implements StoreConnection {
     return ended((await this.run('sweep', now, this.parts.sweepBatch)) as Arg[]);
   }
 
-  async beat(now: number): Promise<void> {
-    await this.run('beat', now);
+  async beat(now: number): Promise<boolean> {
+    return (await this.run('beat', now)) === 1;
   }
 
   async revoke(peerId: string, until: number): Promise<void> {

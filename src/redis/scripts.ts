@@ -79,6 +79,8 @@ for i = 1, #dead, 2 do
     end
   end
   if redis.call('SCARD', ns) == 0 then redis.call('ZREM', P .. 'nodes', node) end
+  -- If it was only stalled, its next beat learns it was taken for dead.
+  redis.call('SET', P .. 'reaped:' .. node, '1', 'PX', NODETTL + SESSTTL + MARGIN)
 end
 local ended, out = {}, {}
 for _, peer in ipairs(redis.call('ZRANGEBYSCORE', P .. 'detached', '-inf', now, 'LIMIT', 0, batch)) do
@@ -94,7 +96,7 @@ return reply
   // now
   beat: `
 redis.call('ZADD', P .. 'nodes', ARGV[A + 1], CALLER)
-return 1
+return 1 - redis.call('DEL', P .. 'reaped:' .. CALLER)
 `,
   // peer, until
   revoke: `

@@ -93,4 +93,26 @@ describe('a node cut off from the store', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(ends).toEqual([`b:${peerId}`]);
   });
+
+  it('a node stalled past nodeTimeout learns it was taken for dead and closes its sockets, so they resume and get what was sent meanwhile', async () => {
+    const store = new MemoryStore();
+    // Node a's housekeeping timer can be held, as a long stall of its event loop would.
+    let held = false;
+    const stallable = { setInterval: (fn: () => void, ms: number) => setInterval(() => held || fn(), ms), clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) };
+    const a = await startNode(store, 'a', { nodeTimeout: 300, sessionTtl: 30_000, env: stallable });
+    const b = await startNode(store, 'b', { nodeTimeout: 300, sessionTtl: 30_000 });
+    cleanup.push(() => Promise.all([a.server.close(), b.server.close()]));
+    const p = peer([a.url]);
+    const seen: unknown[] = [];
+    p.on('notification', ({ data }) => seen.push(data));
+    const first = await nextEvent(p, 'open');
+    held = true;
+    await new Promise((r) => setTimeout(r, 1_000)); // b's sweeps take a for dead
+    b.server.notify(first.peerId, 'n', 'sent while a was taken for dead');
+    const resumed = nextEvent(p, 'open', (e) => e.resumed);
+    held = false;
+    expect((await resumed).peerId).toBe(first.peerId);
+    await until(() => seen.length === 1, 10_000, 'the notification');
+    expect(seen).toEqual(['sent while a was taken for dead']);
+  });
 });

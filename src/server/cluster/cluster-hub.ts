@@ -35,6 +35,8 @@ export class ClusterHub extends SocketHub {
   private connection: StoreConnection | undefined;
   private healthy = false;
   private ticker: TimerHandle | undefined;
+  /** Whether a beat succeeded yet (the first one finds no record of this node). */
+  private started = false;
   /** Sessions whose socket closed while the store was unreachable: detached once it is back. */
   private orphans: HeldSession[] = [];
 
@@ -234,7 +236,11 @@ export class ClusterHub extends SocketHub {
     // While failing closed, the beat is the probe: the first that succeeds reopens this node.
     store
       .beat(now)
-      .then(() => {
+      .then((alive) => {
+        // Stalled past nodeTimeout (a long GC, a paused VM): the cluster took this node for
+        // dead and its sessions now wait for a resume. Close their sockets, so they resume.
+        if (!alive && this.started) this.failClosed('this node missed its beats and the cluster took it for dead');
+        this.started = true;
         if (!this.healthy) this.recover();
         return store.sweep(now);
       })

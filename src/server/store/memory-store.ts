@@ -15,6 +15,8 @@ interface StoredSession {
 interface NodeState {
   hints: StoreHints;
   lastBeat: number;
+  /** Taken for dead by a sweep since its last beat. */
+  reaped: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export class MemoryStore implements Store {
     if (this.nodes.has(node)) return Promise.reject(new Error(`MemoryStore: node "${node}" is already connected`));
     this.limits ??= limits;
     this.rooms ??= new MemoryRooms(limits, (caller, ids, note) => this.pushNow(caller, ids, note));
-    this.nodes.set(node, { hints, lastBeat: -Infinity });
+    this.nodes.set(node, { hints, lastBeat: -Infinity, reaped: false });
     return Promise.resolve(new MemoryConnection(this, node));
   }
 
@@ -97,6 +99,7 @@ export class MemoryStore implements Store {
         if (session.node === node) Object.assign(session, { node: '', expiresAt: state.lastBeat + nodeTtl + this.limits!.sessionTtl });
       }
       state.lastBeat = -Infinity;
+      state.reaped = true;
     }
     const ended: Ended = { peerIds: [], deliveries: [] };
     for (const [peerId, session] of this.sessions) if (session.node === '' && session.expiresAt <= now) this.close(caller, peerId, ended);
@@ -106,9 +109,13 @@ export class MemoryStore implements Store {
   }
 
   /** @internal */
-  beat(node: string, now: number): void {
+  beat(node: string, now: number): boolean {
     const state = this.nodes.get(node);
-    if (state !== undefined) state.lastBeat = now;
+    if (state === undefined) return false;
+    const alive = !state.reaped;
+    state.lastBeat = now;
+    state.reaped = false;
+    return alive;
   }
 
   /** @internal */

@@ -45,8 +45,12 @@ export interface StoreConnection {
   end(peerIds: readonly string[], why: 'kicked' | 'closed', reason: string, now: number): Promise<Ended>;
   /** End the sessions whose wait for a resume is over, and those held by nodes that stopped beating. */
   sweep(now: number): Promise<Ended>;
-  /** This node is alive; a node that misses beats for `nodeTtl` loses its sessions to `sweep`. */
-  beat(now: number): Promise<void>;
+  /**
+   * This node is alive; a node that misses beats for `nodeTtl` loses its sessions to `sweep`.
+   * Resolves false when that happened to this node since its last beat (it was stalled, not
+   * dead): its sockets' sessions now wait for a resume, so it must close those sockets.
+   */
+  beat(now: number): Promise<boolean>;
   /** Until `until`, `open` refuses this id (a `kick`). */
   revoke(peerId: string, until: number): Promise<void>;
   /** Whether a session (attached or awaiting a resume) has this id. */

@@ -231,12 +231,15 @@ export function storeContract(name: string, makeStore: () => Promise<{ store: St
     });
 
     it("ends the sessions of a node that stopped beating, after nodeTtl plus sessionTtl", async () => {
-      await a.beat(T0);
-      await b.beat(T0);
+      expect(await a.beat(T0)).toBe(true);
+      expect(await b.beat(T0)).toBe(true);
       await open(a, 'p1');
       await b.beat(T0 + 10_000);
       expect((await b.sweep(T0 + 10_000)).peerIds).toEqual([]); // a missed beats: p1 now waits for a resume
       expect(await b.has('p1')).toBe(true);
+      // a was only stalled: its next beat says it was taken for dead, once.
+      expect(await a.beat(T0 + 10_001)).toBe(false);
+      expect(await a.beat(T0 + 10_002)).toBe(true);
       await b.beat(T0 + LIMITS.nodeTtl + LIMITS.sessionTtl + 1);
       expect((await b.sweep(T0 + LIMITS.nodeTtl + LIMITS.sessionTtl + 1)).peerIds).toEqual(['p1']);
     });
