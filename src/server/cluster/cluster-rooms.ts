@@ -27,13 +27,17 @@ export class ClusterRooms {
   async serve(peerId: string, auth: unknown, frame: RequestFrame, now: number): Promise<RoomAnswer> {
     const { id } = frame;
     try {
-      const request = await this.request(peerId, auth, frame, now);
+      const lease: { fence?: number } = {};
+      const request = await this.request(peerId, auth, frame, now, lease);
       if (request === undefined) return { answer: undefined, deliveries: [] };
       if (typeof request === 'string') return { answer: request, deliveries: [] };
       const result = await this.store().room(request);
       if ('refused' in result) {
         const to = request.op === 'signal' ? request.to : undefined;
-        return { answer: errorFrame(id, result.refused, refusalMessage(result.refused, request.op, peerId, request.room, to, this.options)), deliveries: [] };
+        const answer = errorFrame(id, result.refused, refusalMessage(result.refused, request.op, peerId, request.room, to, this.options));
+        // A join that asked `authorize` holds a claim: settle it, so a replay is not held up by it.
+        if (lease.fence !== undefined) await this.store().finish(peerId, id, lease.fence, answer, now);
+        return { answer, deliveries: [] };
       }
       return result;
     } catch (error) {
@@ -43,7 +47,7 @@ export class ClusterRooms {
   }
 
   /** The store request for `frame`; a string is an answer already (a replayed join), undefined one to come. */
-  private async request(peerId: string, auth: unknown, frame: RequestFrame, now: number): Promise<RoomRequest | string | undefined> {
+  private async request(peerId: string, auth: unknown, frame: RequestFrame, now: number, lease: { fence?: number }): Promise<RoomRequest | string | undefined> {
     const { id: requestId, data } = frame;
     const { namePattern, maxMetaBytes, authorize } = this.options;
     switch (frame.method) {
@@ -56,6 +60,7 @@ export class ClusterRooms {
           const claim = await this.store().claim(peerId, requestId, now);
           if (claim.kind === 'answer') return claim.text;
           if (claim.kind === 'wait') return undefined;
+          lease.fence = claim.fence;
           const refusal = await askAuthorize(authorize, { peerId, auth, room, meta });
           if (refusal !== undefined) {
             const text = errorFrame(requestId, refusal.code, refusal.message);
