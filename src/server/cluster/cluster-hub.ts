@@ -156,14 +156,17 @@ export class ClusterHub extends SocketHub {
 
   protected onRequest(link: Link, frame: RequestFrame, now: number): void {
     const held = link.session as HeldSession;
-    if (this.rooms !== undefined && ROOM_METHODS.includes(frame.method)) {
-      this.rooms.serve(held.id, link.auth, frame, now).then(({ answer, deliveries }) => {
-        if (answer !== undefined) this.sendTo(held.id, answer);
-        this.delivered(deliveries);
-      }, this.storeFailed);
-      return;
-    }
+    if (this.rooms !== undefined && ROOM_METHODS.includes(frame.method)) return this.serveRoom(held.id, link.auth, frame, now);
     this.served.serve(held.id, link.auth, frame);
+  }
+
+  private serveRoom(peerId: string, auth: unknown, frame: RequestFrame, now: number): void {
+    this.rooms!.serve(peerId, auth, frame, now).then(({ answer, deliveries }) => {
+      this.delivered(deliveries);
+      if (answer !== undefined) return this.sendTo(peerId, answer);
+      // Another node runs this join (its `authorize` is pending): ask again once its lease would end.
+      this.env.setTimeout(() => this.healthy && this.serveRoom(peerId, auth, frame, this.env.now()), this.options.nodeTimeout);
+    }, this.storeFailed);
   }
 
   protected onAck(link: Link, seq: number): void {
