@@ -7,7 +7,7 @@ const id = string(1, 128);
 const method = string(1, 256);
 const error = object({ code: string(), message: string() });
 
-const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count) });
+const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), chunks: optional(count) });
 const welcome = object({
   type: literal('welcome'),
   version: number,
@@ -16,6 +16,7 @@ const welcome = object({
   resumed: boolean,
   lost: optional(object({ count, rooms: optional(record(count)) })),
   iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
+  chunks: optional(count),
 });
 const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [
@@ -26,6 +27,7 @@ const notification = object({ type: literal('notification'), method, data: optio
 const ping = object({ type: literal('ping'), id: count, ack: optional(count) });
 const pong = object({ type: literal('pong'), id: count });
 const ack = object({ type: literal('ack'), seq: count });
+const chunk = object({ type: literal('chunk'), id: count, part: count, parts: count, text: string() });
 
 export const HelloFrame: Guard<F.HelloFrame> = hello;
 export const WelcomeFrame: Guard<F.WelcomeFrame> = welcome;
@@ -35,6 +37,7 @@ export const NotificationFrame: Guard<F.NotificationFrame> = notification;
 export const PingFrame: Guard<F.PingFrame> = ping;
 export const PongFrame: Guard<F.PongFrame> = pong;
 export const AckFrame: Guard<F.AckFrame> = ack;
+export const ChunkFrame: Guard<F.ChunkFrame> = chunk;
 
 /** Every frame a server may send to a client. */
 export const ServerFrame: Guard<F.ServerFrame> = oneOf('type', [
@@ -43,6 +46,7 @@ export const ServerFrame: Guard<F.ServerFrame> = oneOf('type', [
   ['response', response],
   ['notification', notification],
   ['pong', pong],
+  ['chunk', chunk],
 ]);
 
 /** Every frame a client may send to a server. */
@@ -53,4 +57,5 @@ export const ClientFrame: Guard<F.ClientFrame> = oneOf('type', [
   ['notification', notification],
   ['ping', ping],
   ['ack', ack],
+  ['chunk', chunk],
 ]);

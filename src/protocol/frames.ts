@@ -16,6 +16,8 @@ export const HelloFrame = z.object({
   resume: z.optional(z.object({ peer: id, secret: id })),
   /** Highest notification `seq` the client has received; the server may forget everything up to it. */
   ack: z.optional(seq),
+  /** The client reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
+  chunks: z.optional(seq),
 });
 
 /** One entry of RTCConfiguration.iceServers, as a server hands it out (see `iceServers` in `welcome`). */
@@ -39,6 +41,8 @@ export const WelcomeFrame = z.object({
   lost: z.optional(z.object({ count: seq, rooms: z.optional(z.record(z.string(), seq)) })),
   /** ICE servers for this peer's RTCPeerConnections (e.g. TURN credentials made for it). Absent when the server has none. */
   iceServers: z.optional(z.array(IceServer)),
+  /** The server reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
+  chunks: z.optional(seq),
 });
 
 export const RequestFrame = z.object({
@@ -68,15 +72,22 @@ export const NotificationFrame = z.object({
 /** Client-to-server: the highest notification `seq` received, sent between pings so the server can free its resend buffer. */
 export const AckFrame = z.object({ type: z.literal('ack'), seq });
 
+/**
+ * A slice of a message too large for one frame. `id` tells the messages in reassembly on a
+ * socket apart; chunks `0` to `parts - 1` of a message come in order, and their `text`s
+ * joined are the message's frame.
+ */
+export const ChunkFrame = z.object({ type: z.literal('chunk'), id: seq, part: seq, parts: seq, text: z.string() });
+
 export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
 export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
 
 // Dispatched on `type` rather than tried one by one: a plain union builds and discards an
 // error per non-matching option, which made validating a ping about 15x slower.
 /** Every frame a server may send to a client. */
-export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame]);
+export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame, ChunkFrame]);
 /** Every frame a client may send to a server. */
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame, ChunkFrame]);
 
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
@@ -86,6 +97,7 @@ export type ResponseFrame = z.infer<typeof ResponseFrame>;
 export type NotificationFrame = z.infer<typeof NotificationFrame>;
 export type PingFrame = z.infer<typeof PingFrame>;
 export type AckFrame = z.infer<typeof AckFrame>;
+export type ChunkFrame = z.infer<typeof ChunkFrame>;
 export type PongFrame = z.infer<typeof PongFrame>;
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ClientFrame = z.infer<typeof ClientFrame>;

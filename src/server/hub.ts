@@ -3,8 +3,8 @@ import type { RawData, WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { ClientFrame } from '../protocol/frame-guards.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { readFrame } from './chunking.js';
 import { PROTOCOL_VERSION, type HelloFrame } from '../protocol/frames.js';
 import type { ServerEnv } from './env.js';
 import { iceServersFor } from './ice.js';
@@ -209,8 +209,9 @@ export class Hub {
       return this.drop(link, CloseCode.RATE_LIMITED, reason);
     }
     // decodeFrame turns a binary frame (a Buffer, not a string) into a BAD_MESSAGE too.
-    const decoded = decodeFrame(ClientFrame, isBinary ? data : data.toString());
-    if (!decoded.ok) return this.protocolError(link, decoded.error.message);
+    const decoded = readFrame(link, isBinary ? data : data.toString(), this.options.maxSignalBytes);
+    if (decoded === undefined) return; // a chunk of a message not complete yet
+    if (!decoded.ok) return this.protocolError(link, decoded.message, decoded.code);
     const frame = decoded.frame;
     const session = link.session;
     if (link.state !== 'open' || session === undefined) {
@@ -289,6 +290,7 @@ export class Hub {
       this.sessions.set(session.id, session);
     }
     link.welcomed();
+    if (hello.chunks) link.chunkAt = this.options.maxPayload;
     link.session = session;
     session.link = link;
     const { id: peer, secret } = session;
@@ -296,7 +298,7 @@ export class Hub {
       this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
     );
     const lost = resumed ? session.outbox.takeLost() : undefined;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(lost && { lost }), ...(iceServers && { iceServers }) }));
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(lost && { lost }), ...(iceServers && { iceServers }), chunks: this.options.maxSignalBytes }));
     for (const text of session.outbox.pending()) link.send(text);
     // A resume that replays an outbox larger than maxSocketBuffer may have closed it already.
     if (link.state === 'open') this.fire('connection', { peerId: peer, resumed, auth: link.auth });
@@ -324,9 +326,9 @@ export class Hub {
     session.link?.send(text);
   }
 
-  private protocolError(link: Link, message: string): void {
+  private protocolError(link: Link, message: string, code: number = CloseCode.PROTOCOL_ERROR): void {
     this.fire('warning', { code: 'PROTOCOL_ERROR', message, peerId: link.session?.id });
-    this.drop(link, CloseCode.PROTOCOL_ERROR, message);
+    this.drop(link, code, message);
   }
 
   private fail(link: Link, error: unknown): void {
