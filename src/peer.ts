@@ -158,7 +158,8 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     let encoded: { text: string; bytes: number };
     try {
       // Leave room for the replay mark: a replay over the server's maxPayload would be closed with 1009 on every reconnect.
-      encoded = encodeSized({ type: 'request', id, method, data }, this.#options.maxSignalBytes - REPLAY_MARK.length, `request "${method}"`, 'maxSignalBytes');
+      const max = this.#options.maxSignalBytes;
+      encoded = encodeSized({ type: 'request', id, method, data }, max - REPLAY_MARK.length, `request "${method}"`, `maxSignalBytes (${max}) less ${REPLAY_MARK.length} bytes kept for a replay's mark`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -177,7 +178,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   notify<M extends NotificationMethod<C>>(method: M, ...args: DataArgs<NotificationData<C, M>>): void;
   notify(method: string, data?: unknown): void {
     if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
-    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxSignalBytes, `notification "${method}"`, 'maxSignalBytes');
+    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxSignalBytes, `notification "${method}"`, `maxSignalBytes (${this.#options.maxSignalBytes})`);
     this.#buffer.notify(text, bytes, method);
   }
 
@@ -314,7 +315,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     // The server's request fails when its link drops, so a response for an older link is useless.
     if (generation !== this.#generation || this.#currentState !== 'open') return;
     try {
-      const { text, bytes } = encodeSized({ type: 'response', id: frame.id, ...body }, this.#options.maxSignalBytes, `response to "${frame.method}"`, 'maxSignalBytes');
+      const { text, bytes } = encodeSized({ type: 'response', id: frame.id, ...body }, this.#options.maxSignalBytes, `response to "${frame.method}"`, `maxSignalBytes (${this.#options.maxSignalBytes})`);
       return this.#buffer.notify(text, bytes, frame.method); // TOO_LARGE when over what the link carries
     } catch (error) {
       // Still answer exactly once, so the server's request fails now rather than timing out.
