@@ -26,31 +26,21 @@ export class LinkChunks {
     this.#reassembler = new Reassembler(reassemblyLimits(maxSignalBytes + ENVELOPE_SLACK));
   }
 
-  /** What `hello` announces: the largest whole message this client reassembles. */
-  get announced(): number {
-    return this.maxSignalBytes;
-  }
-
   /**
    * The server's `welcome.chunks` (absent from a server without chunks). Returns the largest
    * message this link carries, and the error for one that is larger.
    */
   welcomed(serverChunks: number | undefined): { maxBytes: number; tooLarge(what: string, bytes: number): SignalError } {
     const { maxMessageBytes: frame, maxSignalBytes: own } = this;
-    if (serverChunks === undefined || serverChunks === 0) {
-      return {
-        maxBytes: Math.min(frame, own),
-        tooLarge: (what, bytes) =>
-          new SignalError(
-            'TOO_LARGE',
-            `${what} is ${bytes} bytes encoded, over maxMessageBytes (${frame}), and this server does not take chunked messages (an older server); send less data per message, raise maxMessageBytes with the server's maxPayload, or upgrade the server`,
-          ),
-      };
-    }
-    this.#frameBytes = frame;
-    const maxBytes = Math.min(own, Math.max(frame, serverChunks));
-    const limit = maxBytes === own ? `maxSignalBytes (${own})` : `the server's maxSignalBytes (${serverChunks})`;
-    return { maxBytes, tooLarge: (what, bytes) => new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over ${limit}; send less data per message or raise the limit on both client and server`) };
+    if (serverChunks) this.#frameBytes = frame;
+    const maxBytes = serverChunks ? Math.min(own, Math.max(frame, serverChunks)) : Math.min(own, frame);
+    const limit =
+      maxBytes === own
+        ? `maxSignalBytes (${own})`
+        : serverChunks
+          ? `the server's maxSignalBytes (${serverChunks})`
+          : `maxMessageBytes (${frame}), and this server takes no chunked messages (an older server); send less data per message, raise maxMessageBytes with the server's maxPayload, or upgrade the server`;
+    return { maxBytes, tooLarge: (what, bytes) => new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over ${limit}${serverChunks ? '; send less data per message or raise the limit on both client and server' : ''}`) };
   }
 
   /** Write one message: as one frame, or as chunks when it is over the frame limit. */
@@ -63,9 +53,7 @@ export class LinkChunks {
   read(frame: ChunkFrame): string | undefined | SignalError {
     const result = this.#reassembler.add(frame);
     if (result === undefined || typeof result === 'string') return result;
-    if (result.fault === 'too-large') {
-      return new SignalError('TOO_LARGE', `the server sent ${result.message} (maxSignalBytes ${this.maxSignalBytes}); it was dropped. Raise maxSignalBytes to receive it`);
-    }
-    return new SignalError('BAD_MESSAGE', `the server sent chunks this client cannot reassemble: ${result.message}; the message was dropped`);
+    const tooLarge = result.fault === 'too-large';
+    return new SignalError(tooLarge ? 'TOO_LARGE' : 'BAD_MESSAGE', `the server sent ${result.message}${tooLarge ? ' (maxSignalBytes)' : ''}; that message was dropped${tooLarge ? ': raise maxSignalBytes to receive such messages' : ''}`);
   }
 }

@@ -233,7 +233,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const chunks = (this.#chunks = new LinkChunks(this.#options.maxMessageBytes, this.#options.maxSignalBytes));
     try {
       this.#transport = this.#openTransport(plan.url, {
-        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame({ ...this.#session.hello(plan.url, token), chunks: chunks.announced })),
+        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame({ ...this.#session.hello(plan.url, token), chunks: this.#options.maxSignalBytes })),
         onMessage: (data) => generation === this.#generation && this.#receive(data),
         onClose: (code, reason) => generation === this.#generation && this.#closed(code, reason),
       });
@@ -247,11 +247,11 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #receive(data: unknown): void {
     this.#counters.received++;
     this.#liveness.received();
-    this.#dispatch(data, false);
+    this.#dispatch(data);
   }
 
-  /** One frame, or (`whole`) a message rebuilt from chunks. */
-  #dispatch(data: unknown, whole: boolean): void {
+  /** One frame, or a message rebuilt from chunks. */
+  #dispatch(data: unknown): void {
     const decoded = decodeFrame(ServerFrame, data);
     if (!decoded.ok) return this.#emitSafe('error', decoded.error);
     const frame = decoded.frame;
@@ -275,8 +275,9 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
       case 'pong':
         return this.#liveness.pong(frame.id);
       case 'chunk': {
-        const read = whole ? new SignalError('BAD_MESSAGE', 'the server sent a chunked message holding a chunk; it was dropped') : this.#chunks!.read(frame);
-        if (typeof read === 'string') return this.#dispatch(read, true);
+        // A chunk inside a chunked message is only another chunk, of a shorter text.
+        const read = this.#chunks!.read(frame);
+        if (typeof read === 'string') return this.#dispatch(read);
         if (read) this.#emitSafe('error', read);
         return;
       }

@@ -17,7 +17,7 @@ const ENVELOPE = '{"type":"chunk","id":,"part":,"parts":,"text":""}'.length;
 export function splitMessage(text: string, id: number, frameBytes: number): string[] {
   // Room for the envelope with `part` and `parts` at their widest (a part holds >= 1 unit).
   const budget = frameBytes - ENVELOPE - String(id).length - 2 * String(text.length).length;
-  if (budget < 16) throw new RangeError(`a frame limit of ${frameBytes} bytes is too small to carry chunks`);
+  if (budget < 16) throw new RangeError(`frame limit too small for chunks: ${frameBytes}`);
   const cuts = [0];
   let used = 0;
   for (let i = 0; i < text.length; i++) {
@@ -80,14 +80,14 @@ export interface ChunkFault {
   message: string;
 }
 
-class Partial {
-  pieces: string[] = [];
-  next = 0;
-  bytes = 0;
-  held = 0;
+interface Partial {
+  parts: number;
+  pieces: string[];
+  next: number;
+  bytes: number;
+  held: number;
   /** Over the message limit: its remaining chunks are read and dropped. */
-  skip = false;
-  constructor(readonly parts: number) {}
+  skip: boolean;
 }
 
 /** Rebuilds messages from the chunks of one socket, within bounded memory. */
@@ -104,43 +104,41 @@ export class Reassembler {
 
   /** The whole message's text once its last chunk is in; undefined before; a fault if refused. */
   add(frame: ChunkFrame): string | undefined | ChunkFault {
-    const { id, part, parts } = frame;
+    const { id, part, parts, text } = frame;
+    const { maxMessageBytes, maxMessages, maxBytes } = this.limits;
     let partial = this.#partials.get(id);
-    if (partial === undefined) {
-      if (part !== 0 || parts < 1) return protocol(`chunk ${part} of ${parts} of message ${id} came before its chunk 0`);
-      if (this.#partials.size >= this.limits.maxMessages) return protocol(`more than ${this.limits.maxMessages} chunked messages in reassembly at once`);
-      partial = new Partial(parts);
-      this.#partials.set(id, partial);
-    } else if (part !== partial.next || parts !== partial.parts) {
-      this.#drop(id, partial);
-      return protocol(`chunk ${part} of ${parts} of message ${id} came out of order (expected chunk ${partial.next} of ${partial.parts})`);
+    if (partial ? part !== partial.next || parts !== partial.parts : part !== 0 || parts < 1) {
+      if (partial) this.#drop(id, partial);
+      return protocol(`chunk ${part} of ${parts} of message ${id} is out of order`);
     }
-    const bytes = utf8Length(frame.text);
+    if (!partial) {
+      if (this.#partials.size >= maxMessages) return protocol(`more than ${maxMessages} chunked messages in reassembly at once`);
+      this.#partials.set(id, (partial = { parts, pieces: [], next: 0, bytes: 0, held: 0, skip: false }));
+    }
+    const bytes = utf8Length(text);
+    const last = ++partial.next === parts;
+    const skipped = partial.skip;
     partial.bytes += bytes;
-    partial.next++;
-    const last = partial.next === parts;
-    if (partial.skip) {
-      if (last) this.#partials.delete(id);
-      return undefined;
-    }
-    if (partial.bytes > this.limits.maxMessageBytes) {
+    if (!skipped && partial.bytes > maxMessageBytes) {
       this.#release(partial);
       partial.skip = true;
+    }
+    if (partial.skip) {
       if (last) this.#partials.delete(id);
-      return { fault: 'too-large', message: `a chunked message of over ${this.limits.maxMessageBytes} bytes (${partial.bytes} so far) is over the limit of a whole message` };
+      return skipped ? undefined : { fault: 'too-large', message: `a chunked message over ${maxMessageBytes} bytes` };
     }
     const cost = bytes + CHUNK_OVERHEAD;
-    if (this.#held + cost > this.limits.maxBytes) {
+    if (this.#held + cost > maxBytes) {
       this.#drop(id, partial);
-      return protocol(`chunked messages in reassembly would hold over ${this.limits.maxBytes} bytes`);
+      return protocol(`chunks in reassembly over ${maxBytes} bytes`);
     }
-    partial.pieces.push(frame.text);
+    partial.pieces.push(text);
     partial.held += cost;
     this.#held += cost;
     if (!last) return undefined;
     const { pieces } = partial;
     this.#drop(id, partial);
-    return pieces.length === 1 ? pieces[0]! : pieces.join('');
+    return pieces.join('');
   }
 
   #drop(id: number, partial: Partial): void {
