@@ -40,7 +40,7 @@ export interface CallCostRow extends CallCostConfig {
    * answer and the relayed notification; and the ack frames of the whole call (an ack covers
    * every notification up to its seq, signals and room notices alike).
    */
-  perSignal: { request: number; answer: number; notification: number; acks: number };
+  perSignal: { request: number; answer: number; notification: number; acks: number; acksOnRequests: number };
   /** The same app messages through a bare socket.io relay (clear, one per candidate, no compression only). */
   socketio?: RelayCost;
 }
@@ -49,13 +49,19 @@ type Captured = { dir: 'in' | 'out'; bytes: number; text: string };
 
 /** Per-signal figures from the server's capture of a call. */
 function perSignal(frames: Captured[]): CallCostRow['perSignal'] {
-  const parsed = frames.map((f) => ({ ...f, frame: JSON.parse(f.text) as { type: string; id?: string; method?: string } }));
+  const parsed = frames.map((f) => ({ ...f, frame: JSON.parse(f.text) as { type: string; id?: string; method?: string; ack?: number } }));
   const requests = parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.method === 'signal');
   const ids = new Set(requests.map((f) => f.frame.id));
   const answers = parsed.filter((f) => f.dir === 'out' && f.frame.type === 'response' && ids.has(f.frame.id));
   const notices = parsed.filter((f) => f.dir === 'out' && f.frame.type === 'notification' && f.frame.method === 'signal');
   const mean = (list: Captured[]) => (list.length === 0 ? 0 : Math.round(list.reduce((n, f) => n + f.bytes, 0) / list.length));
-  return { request: mean(requests), answer: mean(answers), notification: mean(notices), acks: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'ack').length };
+  return {
+    request: mean(requests),
+    answer: mean(answers),
+    notification: mean(notices),
+    acks: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'ack').length,
+    acksOnRequests: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.ack !== undefined).length,
+  };
 }
 
 /** The app data of every room signal the server relayed, in order, by sending tab (0: the first to send). */
@@ -171,25 +177,25 @@ export function callCostTable(rows: CallCostRow[]): string {
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
+    lines.push(
+      `| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.frames.up} + ${r.frames.down} = **${r.frames.up + r.frames.down}** (${r.pings}) | ${r.signals} | ${kB(r.payloadBytes.up)} + ${kB(r.payloadBytes.down)} | ${kB(r.wireBytes.up)} + ${kB(r.wireBytes.down)} | **${kB(r.wireBytes.up + r.wireBytes.down)}** |`,
+    );
     const io = r.socketio;
     if (io) {
       lines.push(
         `| socket.io relay, the same ${io.messages} messages | one each | off | ${io.frames.up} + ${io.frames.down} = **${io.frames.up + io.frames.down}** (0) | ${io.messages} emits | ${kB(io.payloadBytes.up)} + ${kB(io.payloadBytes.down)} | ${kB(io.wireBytes.up)} + ${kB(io.wireBytes.down)} | **${kB(io.wireBytes.up + io.wireBytes.down)}** |`,
       );
     }
-    lines.push(
-      `| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.frames.up} + ${r.frames.down} = **${r.frames.up + r.frames.down}** (${r.pings}) | ${r.signals} | ${kB(r.payloadBytes.up)} + ${kB(r.payloadBytes.down)} | ${kB(r.wireBytes.up)} + ${kB(r.wireBytes.down)} | **${kB(r.wireBytes.up + r.wireBytes.down)}** |`,
-    );
   }
   return lines.join('\n');
 }
 
-/** What one room signal costs: request, answer and relayed notification (mean payload bytes), and the call's ack frames. */
+/** What one room signal costs: request, answer and relayed notification (mean payload bytes), and the call's acks. */
 export function perSignalTable(rows: CallCostRow[]): string {
-  const lines = ['| signals | candidates | compression | room signals | request B | answer B | notification B | ack frames in the call |', '|---|---|---|---|---|---|---|---|'];
+  const lines = ['| signals | candidates | compression | room signals | request B | answer B | notification B | ack frames in the call | acks carried by requests |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const p = r.perSignal;
-    lines.push(`| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.signals} | ${p.request} | ${p.answer} | ${p.notification} | ${p.acks} |`);
+    lines.push(`| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.signals} | ${p.request} | ${p.answer} | ${p.notification} | ${p.acks} | ${p.acksOnRequests} |`);
   }
   return lines.join('\n');
 }
