@@ -98,6 +98,14 @@ describe('messages over the frame limit', () => {
     peer.notify('up', big(300_000, 'y'));
     expect(await heard).toBe(big(300_000, 'y'));
   });
+  it("a server request of 300 kB reaches the Peer's handler, and its 300 kB answer comes back", async () => {
+    const server = await startServer();
+    const peer = makePeer(url(server));
+    peer.handle('mirror', (data) => (data as string).split('').reverse().join(''));
+    await peer.connect();
+    const data = `${big(150_000, 'a')}${big(150_000, 'b')}`;
+    expect(await server.request(peer.id!, 'mirror', data)).toBe(`${big(150_000, 'b')}${big(150_000, 'a')}`);
+  });
 });
 
 describe('maxSignalBytes', () => {
