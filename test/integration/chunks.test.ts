@@ -98,6 +98,7 @@ describe('messages over the frame limit', () => {
     peer.notify('up', big(300_000, 'y'));
     expect(await heard).toBe(big(300_000, 'y'));
   });
+
   it("a server request of 300 kB reaches the Peer's handler, and its 300 kB answer comes back", async () => {
     const server = await startServer();
     const peer = makePeer(url(server));
@@ -248,6 +249,43 @@ describe('a server without chunks', () => {
     await link.answer('small', 'ok');
     expect(await small).toBe('ok');
     expect(link.received.filter((f) => f.type !== 'ping' && f.type !== 'hello').map((f) => f.method)).toEqual(['small']);
+  });
+});
+
+describe('reassembly memory on the client', () => {
+  async function welcomed(options: Partial<PeerOptions> = {}) {
+    const scripted = await scriptedServer();
+    cleanup.push(() => scripted.close());
+    const peer = makePeer(scripted.url, options);
+    const errors: Array<{ code: string; message: string }> = [];
+    peer.on('error', (error) => errors.push(error));
+    const connected = peer.connect();
+    const link = await scripted.nextLink();
+    await link.hello();
+    link.welcome(undefined, { chunks: 1_048_576 });
+    await connected;
+    const delivered: unknown[] = [];
+    peer.on('notification', ({ method }) => delivered.push(method));
+    return { peer, link, errors, delivered };
+  }
+
+  it('a chunked message from the server over maxSignalBytes is dropped with a TOO_LARGE event; the link stays up', async () => {
+    const { peer, link, errors, delivered } = await welcomed({ maxSignalBytes: 100_000 });
+    for (let part = 0; part < 10; part++) link.send({ type: 'chunk', id: 0, part, parts: 10, text: big(20_000) });
+    link.notify('after', 1, 2);
+    await until(() => delivered.length === 1);
+    expect(delivered).toEqual(['after']);
+    expect(errors).toEqual([expect.objectContaining({ code: 'TOO_LARGE', message: expect.stringContaining('raise maxSignalBytes') })]);
+    expect(peer.state).toBe('open');
+  });
+
+  it('a fifth unfinished message from the server is refused with BAD_MESSAGE; what completes is still delivered', async () => {
+    const { link, errors, delivered } = await welcomed();
+    const note = JSON.stringify({ type: 'notification', method: 'whole', seq: 1 });
+    for (let id = 0; id < 5; id++) link.send({ type: 'chunk', id, part: 0, parts: 2, text: id === 0 ? note.slice(0, 10) : 'x' });
+    link.send({ type: 'chunk', id: 0, part: 1, parts: 2, text: note.slice(10) });
+    await until(() => delivered.length === 1);
+    expect(errors).toEqual([expect.objectContaining({ code: 'BAD_MESSAGE', message: expect.stringContaining('more than 4 chunked messages') })]);
   });
 });
 
