@@ -140,3 +140,13 @@ describe('Reassembler', () => {
     expect(l.maxMessages).toBe(4);
   });
 });
+
+describe('server option maxSignalBytes', () => {
+  it('defaults to 1 MiB, or maxPayload when larger, and must be a positive integer', async () => {
+    const { normalizeOptions } = await import('../../src/server/options.js');
+    expect(normalizeOptions({}).maxSignalBytes).toBe(1_048_576);
+    expect(normalizeOptions({ maxPayload: 4_000_000 }).maxSignalBytes).toBe(4_000_000);
+    expect(normalizeOptions({ maxSignalBytes: 100 }).maxSignalBytes).toBe(100);
+    expect(() => normalizeOptions({ maxSignalBytes: 0 })).toThrow('SignalingServer: option "maxSignalBytes" must be an integer >= 1, got 0');
+  });
+});
