@@ -40,8 +40,20 @@ export interface PeerOptions {
   /** Default per-request timeout (ms), counted from the `request()` call. @default 15000 */
   requestTimeout?: number;
   sendBuffer?: SendBufferOptions;
-  /** Largest encoded outbound message (bytes); bigger ones reject with `TOO_LARGE`. @default 65536 */
+  /**
+   * Largest frame (bytes, UTF-8) written to the server: keep it at or below the server's
+   * `maxPayload`. A bigger message is sent as chunks when the server takes them (resignal
+   * servers do), up to `maxSignalBytes`; to a server that does not, it rejects with `TOO_LARGE`.
+   * @default 65536
+   */
   maxMessageBytes?: number;
+  /**
+   * Largest whole message (bytes, UTF-8 of its encoded frame) sent or received, chunked or
+   * not. Bigger ones reject with `TOO_LARGE` (the server's own limit, announced in `welcome`,
+   * applies too when lower). A bigger one received is dropped and reported as an `error` event.
+   * @default 1048576 (1 MiB), or `maxMessageBytes` when that is larger
+   */
+  maxSignalBytes?: number;
   /**
    * Largest frame (bytes) accepted from the server, in Node (`ws`); a bigger one closes the link
    * with 1009 and the Peer reconnects. Browsers have no such setting and ignore it. Keep it above
@@ -76,6 +88,7 @@ export interface NormalizedOptions {
   requestTimeout: number;
   sendBuffer: Required<SendBufferOptions>;
   maxMessageBytes: number;
+  maxSignalBytes: number;
   maxInboundBytes: number;
   acks: Required<AckOptions>;
   token: TokenSource | undefined;
@@ -108,6 +121,7 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
   };
   const env: Env = { ...defaultEnv(), ...options.env };
   if (options.WebSocket) env.WebSocket = options.WebSocket;
+  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes ?? 65536);
   const token = options.token;
   if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') throw new TypeError('resignal: `token` must be a string or a function returning one (or a Promise of one)');
   return {
@@ -120,7 +134,8 @@ export function normalizeOptions(options: PeerOptions): NormalizedOptions {
       maxMessages: positive('sendBuffer.maxMessages', options.sendBuffer?.maxMessages ?? 1000),
       maxBytes: positive('sendBuffer.maxBytes', options.sendBuffer?.maxBytes ?? 1_048_576),
     },
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes ?? 65536),
+    maxMessageBytes,
+    maxSignalBytes: positive('maxSignalBytes', options.maxSignalBytes ?? Math.max(1_048_576, maxMessageBytes)),
     maxInboundBytes: positive('maxInboundBytes', options.maxInboundBytes ?? 4 * 1024 * 1024),
     acks: {
       every: positive('acks.every', options.acks?.every ?? 64),

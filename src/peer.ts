@@ -20,6 +20,7 @@ import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
 import { webSocketTransport } from './transport/websocket.js';
 import { NetworkWatch } from './network-watch.js';
+import { LinkChunks } from './link-chunks.js';
 import type { AnyContract, ContractShape, DataArgs, IsUntyped, NotificationData, NotificationMethod, RequestData, RequestMethod, RequestResult } from './contract.js';
 
 export interface RequestOptions {
@@ -62,6 +63,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   /** Bumped for every attempt and on close, so callbacks from an older socket are ignored. */
   #generation = 0;
   #transport: Transport | undefined;
+  #chunks: LinkChunks | undefined;
   #pending: AttemptPlan | undefined;
   #waitTimer: TimerHandle | undefined;
   #connectTimer: TimerHandle | undefined;
@@ -156,7 +158,8 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     let encoded: { text: string; bytes: number };
     try {
       // Leave room for the replay mark: a replay over the server's maxPayload would be closed with 1009 on every reconnect.
-      encoded = encodeSized({ type: 'request', id, method, data }, this.#options.maxMessageBytes - REPLAY_MARK.length, `request "${method}"`);
+      const max = this.#options.maxSignalBytes;
+      encoded = encodeSized({ type: 'request', id, method, data }, max - REPLAY_MARK.length, `request "${method}"`, `maxSignalBytes (${max}) less ${REPLAY_MARK.length} bytes kept for a replay's mark`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -175,7 +178,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   notify<M extends NotificationMethod<C>>(method: M, ...args: DataArgs<NotificationData<C, M>>): void;
   notify(method: string, data?: unknown): void {
     if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
-    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxMessageBytes, `notification "${method}"`);
+    const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxSignalBytes, `notification "${method}"`, `maxSignalBytes (${this.#options.maxSignalBytes})`);
     this.#buffer.notify(text, bytes, method);
   }
 
@@ -227,9 +230,10 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
       }
       if (generation !== this.#generation) return;
     }
+    const chunks = (this.#chunks = new LinkChunks(this.#options.maxMessageBytes, this.#options.maxSignalBytes));
     try {
       this.#transport = this.#openTransport(plan.url, {
-        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame(this.#session.hello(plan.url, token))),
+        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame({ ...this.#session.hello(plan.url, token), chunks: this.#options.maxSignalBytes })),
         onMessage: (data) => generation === this.#generation && this.#receive(data),
         onClose: (code, reason) => generation === this.#generation && this.#closed(code, reason),
       });
@@ -243,6 +247,11 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #receive(data: unknown): void {
     this.#counters.received++;
     this.#liveness.received();
+    this.#dispatch(data);
+  }
+
+  /** One frame, or a message rebuilt from chunks. */
+  #dispatch(data: unknown): void {
     const decoded = decodeFrame(ServerFrame, data);
     if (!decoded.ok) return this.#emitSafe('error', decoded.error);
     const frame = decoded.frame;
@@ -265,6 +274,13 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
         return void this.#answer(frame, this.#generation);
       case 'pong':
         return this.#liveness.pong(frame.id);
+      case 'chunk': {
+        // A chunk inside a chunked message is only another chunk, of a shorter text.
+        const read = this.#chunks!.read(frame);
+        if (typeof read === 'string') return this.#dispatch(read);
+        if (read) this.#emitSafe('error', read);
+        return;
+      }
     }
   }
 
@@ -283,7 +299,13 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     if (generation !== this.#generation) return; // a state listener called close() or reconnectNow()
     this.#liveness.start();
     const transport = this.#transport!;
-    this.#buffer.attach((text) => transport.send(text));
+    const chunks = this.#chunks!;
+    const send = (text: string) => transport.send(text);
+    const fit = chunks.welcomed(welcome.chunks);
+    // A server that takes chunks reads `ack` on requests too (the same protocol revision).
+    const acking = welcome.chunks !== undefined;
+    this.#buffer.attach((text) => chunks.write(send, acking ? this.#withAck(text) : text), { ...fit, dropped: (error) => this.#emitSafe('error', error) });
+    if (generation !== this.#generation) return; // an error listener closed or replaced the link
     this.#roomRegistry.opened(welcome.resumed);
     this.#emitSafe('open', { url: this.#currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
     const lost = welcome.lost;
@@ -291,20 +313,27 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
+  /** Carry an owed ack on a small request rather than in an `ack` frame of its own. */
+  #withAck(text: string): string {
+    if (!this.#acks.owed || !text.startsWith('{"type":"request"') || text.length * 3 + 32 > this.#options.maxMessageBytes) return text;
+    this.#acks.sent();
+    return `${text.slice(0, -1)},"ack":${this.#session.ack(this.#currentUrl!)}}`;
+  }
+
   async #answer(frame: RequestFrame, generation: number): Promise<void> {
     const body = await answerRequest(this.#handlers, frame, { method: frame.method, peer: this });
     // The server's request fails when its link drops, so a response for an older link is useless.
     if (generation !== this.#generation || this.#currentState !== 'open') return;
-    let encoded: { text: string; bytes: number };
     try {
-      encoded = encodeSized({ type: 'response', id: frame.id, ...body }, this.#options.maxMessageBytes, `response to "${frame.method}"`);
+      const { text, bytes } = encodeSized({ type: 'response', id: frame.id, ...body }, this.#options.maxSignalBytes, `response to "${frame.method}"`, `maxSignalBytes (${this.#options.maxSignalBytes})`);
+      return this.#buffer.notify(text, bytes, frame.method); // TOO_LARGE when over what the link carries
     } catch (error) {
       // Still answer exactly once, so the server's request fails now rather than timing out.
-      encoded = encodeSized({ type: 'response', id: frame.id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } }, Infinity, '');
+      const { text, bytes } = encodeSized({ type: 'response', id: frame.id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } }, Infinity, '');
       this.#emitSafe('error', error as SignalError);
       if (generation !== this.#generation) return; // an error listener closed or replaced the link
+      this.#buffer.notify(text, bytes, frame.method);
     }
-    this.#buffer.notify(encoded.text, encoded.bytes, frame.method);
   }
 
   #closed(code: number, reason: string): void {

@@ -47,7 +47,19 @@ interface NotificationEntry {
   kind: 'notification';
   text: string;
   bytes: number;
+  method: string;
 }
+
+/** What the attached link can carry (chunked or not), and how to say that a message does not fit. */
+export interface LinkFit {
+  /** Largest message, in bytes of its frame (a replay's mark included). */
+  maxBytes: number;
+  tooLarge(what: string, bytes: number): SignalError;
+  /** A queued notification did not fit the link and was dropped. */
+  dropped(error: SignalError): void;
+}
+
+const ANY_SIZE: LinkFit = { maxBytes: Infinity, tooLarge: () => new SignalError('TOO_LARGE', ''), dropped: () => {} };
 
 type Entry = RequestEntry | NotificationEntry;
 
@@ -65,6 +77,7 @@ export class SendBuffer {
   #heldBytes = 0;
   #notificationSeq = 0;
   #write: ((text: string) => void) | null = null;
+  #fit: LinkFit = ANY_SIZE;
   /** Messages written to a socket so far. */
   written = 0;
 
@@ -87,7 +100,7 @@ export class SendBuffer {
   request(init: RequestEntryInit): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (init.signal?.aborted) return reject(aborted(init.method, init.signal));
-      const full = this.#checkRoom(init.bytes, `request "${init.method}"`);
+      const full = this.#checkRoom(init.bytes, `request "${init.method}"`) ?? (this.#write ? this.#checkFit(init.bytes + REPLAY_MARK.length, `request "${init.method}"`) : undefined);
       if (full) return reject(full);
       const entry = new RequestEntry(init, resolve, reject);
       entry.timer = this.#env.setTimeout(() => {
@@ -107,25 +120,39 @@ export class SendBuffer {
   /** Queue or write a notification. Throws `BUFFER_FULL` rather than dropping anything. */
   notify(text: string, bytes: number, method: string): void {
     if (this.#write) {
+      const tooLarge = this.#checkFit(bytes, `notification "${method}"`);
+      if (tooLarge) throw tooLarge;
       this.#write(text);
       this.written++;
       return;
     }
     const full = this.#checkRoom(bytes, `notification "${method}"`);
     if (full) throw full;
-    this.#entries.set(`~${this.#notificationSeq++}`, { kind: 'notification', text, bytes });
+    this.#entries.set(`~${this.#notificationSeq++}`, { kind: 'notification', text, bytes, method });
     this.#heldBytes += bytes;
   }
 
-  /** A link opened: write everything held, in original order, and write directly from now on. */
-  attach(write: (text: string) => void): void {
+  /**
+   * A link opened: write everything held, in original order, and write directly from now on.
+   * What the link cannot carry (`fit`) fails with `TOO_LARGE` instead of being written.
+   */
+  attach(write: (text: string) => void, fit: LinkFit = ANY_SIZE): void {
     this.#write = write;
+    this.#fit = fit;
     for (const [key, entry] of this.#entries) {
       if (entry.kind === 'request') {
-        this.#writeRequest(entry, write);
+        const tooLarge = this.#checkFit(entry.bytes + REPLAY_MARK.length, `request "${entry.method}"`);
+        if (tooLarge) this.#fail(entry, tooLarge);
+        else this.#writeRequest(entry, write);
       } else {
         this.#entries.delete(key);
         this.#heldBytes -= entry.bytes;
+        const tooLarge = this.#checkFit(entry.bytes, `notification "${entry.method}"`);
+        if (tooLarge) {
+          fit.dropped(tooLarge);
+          if (this.#write !== write) return; // a listener closed the Peer or replaced the link
+          continue;
+        }
         write(entry.text);
         this.written++;
       }
@@ -170,6 +197,10 @@ export class SendBuffer {
     write(entry.sent ? `${entry.text.slice(0, -1)}${REPLAY_MARK}}` : entry.text);
     entry.sent = true;
     this.written++;
+  }
+
+  #checkFit(bytes: number, what: string): SignalError | undefined {
+    return bytes > this.#fit.maxBytes ? this.#fit.tooLarge(what, bytes) : undefined;
   }
 
   #checkRoom(bytes: number, what: string): SignalError | undefined {

@@ -18,6 +18,7 @@ import type { Browser } from 'playwright-core';
 import { startDemo } from '../../demo/server.js';
 import { launchChromium } from '../../test/support/chromium.js';
 import { canUnshare, inLoopbackNamespace, loopbackNamespaceArgv } from '../../test/support/netns.js';
+import { socketIoRelayCost, type RelayCost, type RelayMessage } from './socketio-relay.js';
 
 export interface CallCostConfig {
   e2e: boolean;
@@ -34,6 +35,45 @@ export interface CallCostRow extends CallCostConfig {
   payloadBytes: { up: number; down: number };
   wireBytes: { up: number; down: number };
   setupMs: number;
+  /**
+   * What the room signals cost, on average per signal, in payload bytes: the request, its
+   * answer and the relayed notification; and the ack frames of the whole call (an ack covers
+   * every notification up to its seq, signals and room notices alike).
+   */
+  perSignal: { request: number; answer: number; notification: number; acks: number; acksOnRequests: number };
+  /** The same app messages through a bare socket.io relay (clear, one per candidate, no compression only). */
+  socketio?: RelayCost;
+}
+
+type Captured = { dir: 'in' | 'out'; bytes: number; text: string };
+
+/** Per-signal figures from the server's capture of a call. */
+function perSignal(frames: Captured[]): CallCostRow['perSignal'] {
+  const parsed = frames.map((f) => ({ ...f, frame: JSON.parse(f.text) as { type: string; id?: string; method?: string; ack?: number } }));
+  const requests = parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.method === 'signal');
+  const ids = new Set(requests.map((f) => f.frame.id));
+  const answers = parsed.filter((f) => f.dir === 'out' && f.frame.type === 'response' && ids.has(f.frame.id));
+  const notices = parsed.filter((f) => f.dir === 'out' && f.frame.type === 'notification' && f.frame.method === 'signal');
+  const mean = (list: Captured[]) => (list.length === 0 ? 0 : Math.round(list.reduce((n, f) => n + f.bytes, 0) / list.length));
+  return {
+    request: mean(requests),
+    answer: mean(answers),
+    notification: mean(notices),
+    acks: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'ack').length,
+    acksOnRequests: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.ack !== undefined).length,
+  };
+}
+
+/** The app data of every room signal the server relayed, in order, by sending tab (0: the first to send). */
+function relayedMessages(frames: Captured[]): RelayMessage[] {
+  const tabs: string[] = [];
+  return frames
+    .filter((f) => f.dir === 'out' && f.text.startsWith('{"type":"notification","method":"signal"'))
+    .map((f) => {
+      const { from, data } = (JSON.parse(f.text) as { data: { from: string; data: unknown } }).data;
+      if (!tabs.includes(from)) tabs.push(from);
+      return { from: tabs.indexOf(from) as 0 | 1, data };
+    });
 }
 
 export const CALL_COST_CONFIGS: CallCostConfig[] = [
@@ -45,7 +85,7 @@ export const CALL_COST_CONFIGS: CallCostConfig[] = [
   { e2e: false, batch: true, deflate: true },
 ];
 
-async function measure(browser: Browser, config: CallCostConfig): Promise<CallCostRow> {
+async function measure(browser: Browser, config: CallCostConfig): Promise<CallCostRow & { relayed: RelayMessage[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'resignal-call-cost-'));
   const file = path.join(dir, 'frames.jsonl');
   writeFileSync(file, '');
@@ -68,7 +108,7 @@ async function measure(browser: Browser, config: CallCostConfig): Promise<CallCo
     const frames = readFileSync(file, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { dir: 'in' | 'out'; bytes: number; text: string });
+      .map((line) => JSON.parse(line) as Captured);
     const count = (dir: 'in' | 'out') => frames.filter((f) => f.dir === dir);
     return {
       ...config,
@@ -78,6 +118,8 @@ async function measure(browser: Browser, config: CallCostConfig): Promise<CallCo
       payloadBytes: { up: count('in').reduce((n, f) => n + f.bytes, 0), down: count('out').reduce((n, f) => n + f.bytes, 0) },
       wireBytes,
       setupMs,
+      perSignal: perSignal(frames),
+      relayed: relayedMessages(frames),
     };
   } finally {
     for (const context of contexts) await context.close().catch(() => {});
@@ -104,8 +146,12 @@ export async function runCallCost(log: (line: string) => void = console.log): Pr
   const rows: CallCostRow[] = [];
   try {
     for (const config of CALL_COST_CONFIGS) {
-      const row = await measure(browser, config);
+      const { relayed, ...row } = await measure(browser, config);
       log(`call cost ${label(row)}: ${row.frames.up + row.frames.down} frames, ${kB(row.wireBytes.up + row.wireBytes.down)} kB on the wire`);
+      if (!config.e2e && !config.batch && !config.deflate) {
+        row.socketio = await socketIoRelayCost(relayed);
+        log(`call cost, the same ${relayed.length} messages through a bare socket.io relay: ${row.socketio.frames.up + row.socketio.frames.down} frames, ${kB(row.socketio.wireBytes.up + row.socketio.wireBytes.down)} kB on the wire`);
+      }
       rows.push(row);
     }
   } finally {
@@ -121,7 +167,7 @@ const label = (c: CallCostConfig) => `${c.e2e ? 'encrypted' : 'clear'}, ${c.batc
 export function writeCallCost(rows: CallCostRow[], command: string): string {
   const out = fileURLToPath(new URL('../results/call-cost.md', import.meta.url));
   const network = inLoopbackNamespace() || canUnshare() ? 'a loopback-only network namespace' : "the machine's own network";
-  writeFileSync(out, `# Call cost\n\nMeasured ${new Date().toISOString()} with \`${command}\`, in ${network}.\n\n${callCostTable(rows)}\n`);
+  writeFileSync(out, `# Call cost\n\nMeasured ${new Date().toISOString()} with \`${command}\`, in ${network}.\n\n${callCostTable(rows)}\n\n${perSignalTable(rows)}\n`);
   return out;
 }
 
@@ -134,6 +180,22 @@ export function callCostTable(rows: CallCostRow[]): string {
     lines.push(
       `| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.frames.up} + ${r.frames.down} = **${r.frames.up + r.frames.down}** (${r.pings}) | ${r.signals} | ${kB(r.payloadBytes.up)} + ${kB(r.payloadBytes.down)} | ${kB(r.wireBytes.up)} + ${kB(r.wireBytes.down)} | **${kB(r.wireBytes.up + r.wireBytes.down)}** |`,
     );
+    const io = r.socketio;
+    if (io) {
+      lines.push(
+        `| socket.io relay, the same ${io.messages} messages | one each | off | ${io.frames.up} + ${io.frames.down} = **${io.frames.up + io.frames.down}** (0) | ${io.messages} emits | ${kB(io.payloadBytes.up)} + ${kB(io.payloadBytes.down)} | ${kB(io.wireBytes.up)} + ${kB(io.wireBytes.down)} | **${kB(io.wireBytes.up + io.wireBytes.down)}** |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** What one room signal costs: request, answer and relayed notification (mean payload bytes), and the call's acks. */
+export function perSignalTable(rows: CallCostRow[]): string {
+  const lines = ['| signals | candidates | compression | room signals | request B | answer B | notification B | ack frames in the call | acks carried by requests |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const p = r.perSignal;
+    lines.push(`| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.signals} | ${p.request} | ${p.answer} | ${p.notification} | ${p.acks} | ${p.acksOnRequests} |`);
   }
   return lines.join('\n');
 }
@@ -146,5 +208,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const rows = runCallCostIsolated() ?? (await runCallCost());
   writeCallCost(rows, 'npx tsx bench/suites/call-cost.ts');
-  console.log(callCostTable(rows));
+  console.log(`${callCostTable(rows)}\n\n${perSignalTable(rows)}`);
 }

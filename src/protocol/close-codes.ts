@@ -23,6 +23,8 @@ export const CloseCode = {
   SLOW_CONSUMER: 4503,
   /** The token the link was opened with has expired: fetch a new one and resume at once. Not terminal. */
   TOKEN_EXPIRED: 4505,
+  /** A message was over the receiver's size limit (a frame over `maxPayload`, a chunked message over `maxSignalBytes`). Not terminal. */
+  MESSAGE_TOO_BIG: 1009,
   /** The server is shutting down or restarting. Not terminal. */
   GOING_AWAY: 1001,
 } as const;

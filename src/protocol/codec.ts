@@ -43,11 +43,11 @@ export function encodeFrame(frame: object): string {
  * Encode a frame and measure it. Throws `TOO_LARGE` over `maxBytes`, so an oversized message
  * is refused at the call instead of being closed by the server with 1009 later.
  */
-export function encodeSized(frame: object, maxBytes: number, what: string): { text: string; bytes: number } {
+export function encodeSized(frame: object, maxBytes: number, what: string, limit = `maxMessageBytes (${maxBytes})`): { text: string; bytes: number } {
   const text = encodeFrame(frame);
   const bytes = utf8Length(text);
   if (bytes > maxBytes) {
-    throw new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over maxMessageBytes (${maxBytes}); send less data per message or raise the limit on both client and server`);
+    throw new SignalError('TOO_LARGE', `${what} is ${bytes} bytes encoded, over ${limit}; send less data per message or raise the limit on both client and server`);
   }
   return { text, bytes };
 }

@@ -7,7 +7,7 @@ const id = string(1, 128);
 const method = string(1, 256);
 const error = object({ code: string(), message: string() });
 
-const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id) });
+const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id), chunks: optional(count) });
 const welcome = object({
   type: literal('welcome'),
   version: number,
@@ -17,8 +17,9 @@ const welcome = object({
   lost: optional(object({ count, rooms: optional(record(count)) })),
   iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
   scope: optional(id),
+  chunks: optional(count),
 });
-const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
+const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean), ack: optional(count) });
 const response = oneOf('ok', [
   [true, object({ type: literal('response'), id, ok: literal(true), data: optional(unknown) })],
   [false, object({ type: literal('response'), id, ok: literal(false), error })],
@@ -27,6 +28,7 @@ const notification = object({ type: literal('notification'), method, data: optio
 const ping = object({ type: literal('ping'), id: count, ack: optional(count) });
 const pong = object({ type: literal('pong'), id: count });
 const ack = object({ type: literal('ack'), seq: count });
+const chunk = object({ type: literal('chunk'), id: count, part: count, parts: count, text: string() });
 
 export const HelloFrame: Guard<F.HelloFrame> = hello;
 export const WelcomeFrame: Guard<F.WelcomeFrame> = welcome;
@@ -36,6 +38,7 @@ export const NotificationFrame: Guard<F.NotificationFrame> = notification;
 export const PingFrame: Guard<F.PingFrame> = ping;
 export const PongFrame: Guard<F.PongFrame> = pong;
 export const AckFrame: Guard<F.AckFrame> = ack;
+export const ChunkFrame: Guard<F.ChunkFrame> = chunk;
 
 /** Every frame a server may send to a client. */
 export const ServerFrame: Guard<F.ServerFrame> = oneOf('type', [
@@ -44,6 +47,7 @@ export const ServerFrame: Guard<F.ServerFrame> = oneOf('type', [
   ['response', response],
   ['notification', notification],
   ['pong', pong],
+  ['chunk', chunk],
 ]);
 
 /** Every frame a client may send to a server. */
@@ -54,4 +58,5 @@ export const ClientFrame: Guard<F.ClientFrame> = oneOf('type', [
   ['notification', notification],
   ['ping', ping],
   ['ack', ack],
+  ['chunk', chunk],
 ]);

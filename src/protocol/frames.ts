@@ -18,6 +18,8 @@ export const HelloFrame = z.object({
   ack: z.optional(seq),
   /** The `scope` of the welcome that gave the session being resumed (a cluster's servers resume only their own). */
   scope: z.optional(id),
+  /** The client reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
+  chunks: z.optional(seq),
 });
 
 /** One entry of RTCConfiguration.iceServers, as a server hands it out (see `iceServers` in `welcome`). */
@@ -46,6 +48,8 @@ export const WelcomeFrame = z.object({
    * the client keeps one seq per scope instead of one per url. Absent: one server, per url.
    */
   scope: z.optional(id),
+  /** The server reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
+  chunks: z.optional(seq),
 });
 
 export const RequestFrame = z.object({
@@ -55,6 +59,8 @@ export const RequestFrame = z.object({
   data: z.optional(z.unknown()),
   /** Set on a request sent again after a reconnect; the receiver must not run it twice. */
   replay: z.optional(z.boolean()),
+  /** Client-to-server: the highest notification `seq` received, as in `ping` (saves an `ack` frame). */
+  ack: z.optional(seq),
 });
 
 export const ErrorBody = z.object({ code: z.string(), message: z.string() });
@@ -75,15 +81,22 @@ export const NotificationFrame = z.object({
 /** Client-to-server: the highest notification `seq` received, sent between pings so the server can free its resend buffer. */
 export const AckFrame = z.object({ type: z.literal('ack'), seq });
 
+/**
+ * A slice of a message too large for one frame. `id` tells the messages in reassembly on a
+ * socket apart; chunks `0` to `parts - 1` of a message come in order, and their `text`s
+ * joined are the message's frame.
+ */
+export const ChunkFrame = z.object({ type: z.literal('chunk'), id: seq, part: seq, parts: seq, text: z.string() });
+
 export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
 export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
 
 // Dispatched on `type` rather than tried one by one: a plain union builds and discards an
 // error per non-matching option, which made validating a ping about 15x slower.
 /** Every frame a server may send to a client. */
-export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame]);
+export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame, ChunkFrame]);
 /** Every frame a client may send to a server. */
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame, ChunkFrame]);
 
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
@@ -93,6 +106,7 @@ export type ResponseFrame = z.infer<typeof ResponseFrame>;
 export type NotificationFrame = z.infer<typeof NotificationFrame>;
 export type PingFrame = z.infer<typeof PingFrame>;
 export type AckFrame = z.infer<typeof AckFrame>;
+export type ChunkFrame = z.infer<typeof ChunkFrame>;
 export type PongFrame = z.infer<typeof PongFrame>;
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ClientFrame = z.infer<typeof ClientFrame>;

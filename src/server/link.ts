@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
+import { overFrame, splitMessage, type Reassembler } from '../protocol/chunks.js';
 import { utf8Length } from '../protocol/codec.js';
 import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
@@ -32,6 +33,11 @@ export class Link {
   private settleClosed!: () => void;
   private windowStart: number;
   private count = 0;
+  /** Largest frame written when the client takes chunked messages (its `hello.chunks`); 0: it does not. */
+  chunkAt = 0;
+  private nextChunkId = 0;
+  /** Chunked messages from the client being rebuilt (see chunking.ts); created on the first chunk. */
+  reassembly: Reassembler | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -73,11 +79,21 @@ export class Link {
    * gets nothing more: `onSlow` closes it, and what it missed waits in the session outbox.
    */
   send(text: string): void {
+    if (this.chunkAt === 0 || !overFrame(text, this.chunkAt)) return void this.write(text);
+    // Written back to back: nothing else goes between the chunks of a message.
+    for (const frame of splitMessage(text, this.nextChunkId++, this.chunkAt)) if (!this.write(frame)) return;
+  }
+
+  private write(text: string): boolean {
     const { ws } = this;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     const buffered = ws.bufferedAmount;
-    if (buffered > this.maxSocketBuffer) return this.onSlow(this, buffered);
+    if (buffered > this.maxSocketBuffer) {
+      this.onSlow(this, buffered);
+      return false;
+    }
     ws.send(text);
+    return true;
   }
 
   /** Start the close handshake; the link ignores every later frame. */

@@ -71,6 +71,15 @@ export interface SignalingServerOptions {
    */
   maxPayload?: number;
   /**
+   * Largest whole message a client may send, in bytes (UTF-8 of its encoded frame). A message
+   * over `maxPayload` travels as chunks (PROTOCOL.md, "Chunked messages"); one over this
+   * limit closes the socket with 1009. Announced in `welcome`, so resignal clients refuse such
+   * a message with `TOO_LARGE` before sending it. Each socket holds at most this much (plus
+   * 64 KiB) of incomplete chunked messages.
+   * @default 1_048_576 (1 MiB), or `maxPayload` when that is larger
+   */
+  maxSignalBytes?: number;
+  /**
    * How long a session outlives its socket, in ms, waiting for a `hello` that resumes it.
    * @default 30_000
    */
@@ -233,6 +242,7 @@ export interface NormalizedOptions {
   path: string | undefined;
   server: HttpServer | undefined;
   maxPayload: number;
+  maxSignalBytes: number;
   sessionTtl: number;
   dedupeWindow: number;
   dedupeLimit: number;
@@ -281,12 +291,14 @@ export function normalizeOptions(options: SignalingServerOptions = {}): Normaliz
   if (typeof nodeId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) {
     throw new TypeError(`SignalingServer: option "nodeId" must be 1-64 characters of A-Za-z0-9_.:-, got ${JSON.stringify(nodeId)}`);
   }
+  const maxPayload = positive('maxPayload', options.maxPayload ?? 64 * 1024);
   return {
     port: integer('port', options.port ?? 0, 0),
     host: options.host,
     path: options.path,
     server: options.server,
-    maxPayload: positive('maxPayload', options.maxPayload ?? 64 * 1024),
+    maxPayload,
+    maxSignalBytes: positive('maxSignalBytes', options.maxSignalBytes ?? Math.max(1_048_576, maxPayload)),
     sessionTtl: delay('sessionTtl', options.sessionTtl ?? 30_000, 0),
     dedupeWindow: delay('dedupeWindow', options.dedupeWindow ?? 60_000, 1),
     dedupeLimit: positive('dedupeLimit', options.dedupeLimit ?? 1_000),

@@ -3,10 +3,9 @@ import type { RawData, WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
 import { SignalError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { decodeFrame } from '../protocol/codec.js';
-import { ClientFrame } from '../protocol/frame-guards.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { PROTOCOL_VERSION, type HelloFrame, type RequestFrame, type WelcomeFrame } from '../protocol/frames.js';
+import { readFrame } from './chunking.js';
 import { DropWarnings } from './drop-warnings.js';
 import type { ServerEnv } from './env.js';
 import { iceServersFor } from './ice.js';
@@ -75,7 +74,8 @@ export abstract class SocketHub {
       this.fire('warning', { code: 'HANDLER_FAILED', message: `the iceServers hook failed for peer "${peer}": ${messageOf(error)}; welcomed without ICE servers`, peerId: peer, cause: error }),
     );
     const { secret, resumed, lost, scope } = frame;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(scope !== undefined && { scope }), ...(lost && { lost }), ...(iceServers && { iceServers }) }));
+    const chunks = this.options.maxSignalBytes;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(scope !== undefined && { scope }), ...(lost && { lost }), ...(iceServers && { iceServers }), chunks }));
   }
 
   /** Register the handler of a request method. Returns a function that removes it. */
@@ -168,9 +168,10 @@ export abstract class SocketHub {
       const reason = `rate limited: more than ${rateLimit.messages} frames in ${rateLimit.perMs} ms`;
       return this.drop(link, CloseCode.RATE_LIMITED, reason);
     }
-    // decodeFrame turns a binary frame (a Buffer, not a string) into a BAD_MESSAGE too.
-    const decoded = decodeFrame(ClientFrame, isBinary ? data : data.toString());
-    if (!decoded.ok) return this.protocolError(link, decoded.error.message);
+    // A binary frame (a Buffer, not a string) is a protocol error too.
+    const decoded = readFrame(link, isBinary ? data : data.toString(), this.options.maxSignalBytes);
+    if (decoded === undefined) return; // a chunk of a message not complete yet
+    if (!decoded.ok) return this.protocolError(link, decoded.message, decoded.code);
     const frame = decoded.frame;
     if (link.state !== 'open' || link.session === undefined) {
       if (link.state === 'hello' && frame.type === 'hello') {
@@ -182,6 +183,7 @@ export abstract class SocketHub {
     }
     switch (frame.type) {
       case 'request':
+        if (frame.ack !== undefined) this.onAck(link, frame.ack);
         return this.onRequest(link, frame, now);
       case 'response':
         return this.requests.settle(link, frame);
@@ -218,6 +220,8 @@ export abstract class SocketHub {
       link.auth = verdict.auth;
       if (verdict.expiresAt !== undefined) this.expireToken(link, verdict.expiresAt);
     }
+    // A client that reassembles chunked messages gets those over a frame as chunks.
+    if (hello.chunks) link.chunkAt = this.options.maxPayload;
     await this.open(link, hello);
   }
 
@@ -234,9 +238,9 @@ export abstract class SocketHub {
     this.detached(link, code, reason);
   }
 
-  protected protocolError(link: Link, message: string): void {
+  protected protocolError(link: Link, message: string, code: number = CloseCode.PROTOCOL_ERROR): void {
     this.fire('warning', { code: 'PROTOCOL_ERROR', message, peerId: link.session?.id });
-    this.drop(link, CloseCode.PROTOCOL_ERROR, message);
+    this.drop(link, code, message);
   }
 
   /** The client does not read what it is sent: close it (4503) before its buffer grows further. */

@@ -13,6 +13,8 @@ const MiB = 1024 * 1024;
 const SESSION_BOUND = 3 * MiB;
 /** Per README: one room at the default maxPeers (50) with 4 kB meta, and the sessions of 200 peers. */
 const ROOM_BOUND = 4 * MiB;
+/** Per README "Large messages": what one socket may hold in reassembly, maxSignalBytes (1 MiB) + 64 KiB, plus bookkeeping. */
+const REASSEMBLY_BOUND = 1.25 * MiB;
 
 describe('server memory under attack', () => {
   it('stays within the documented bounds per session and per room', { timeout: 180_000 }, async () => {
@@ -25,5 +27,8 @@ describe('server memory under attack', () => {
     expect(result.outbox.growth).toBeLessThan(SESSION_BOUND);
     expect(result.both.growth).toBeLessThan(SESSION_BOUND);
     expect(result.room.growth).toBeLessThan(ROOM_BOUND);
+    expect(result.chunksHeld.growth).toBeLessThan(20 * REASSEMBLY_BOUND);
+    // Gone with their sockets: what stays is 20 sessions awaiting a resume.
+    expect(result.chunksClosed.growth).toBeLessThan(2 * MiB);
   });
 });

@@ -126,6 +126,7 @@ describe('options', () => {
     expectTypeOf<PeerOptions['connectTimeout']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<PeerOptions['requestTimeout']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<PeerOptions['maxMessageBytes']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<PeerOptions['maxSignalBytes']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<BackoffOptions>().toMatchTypeOf<{ connect?: readonly number[]; reconnect?: readonly number[]; jitter?: number; maxAttempts?: number }>();
     expectTypeOf<HeartbeatOptions>().toMatchTypeOf<{ interval?: number; maxMissed?: number }>();
     expectTypeOf<SendBufferOptions>().toEqualTypeOf<{ maxMessages?: number; maxBytes?: number }>();
@@ -159,6 +160,7 @@ describe('server (resignal/server)', () => {
     expectTypeOf(server.port).toEqualTypeOf<number>();
     expectTypeOf<SignalingServerOptions['port']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<SignalingServerOptions['maxPayload']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<SignalingServerOptions['maxSignalBytes']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<SignalingServerOptions['env']>().toEqualTypeOf<Partial<ServerEnv> | undefined>();
     expectTypeOf<ServerEnv['now']>().toEqualTypeOf<() => number>();
   });

@@ -84,7 +84,7 @@ describe('guards accept exactly what the zod schemas accept, and report the same
   it('say what was wrong and where', () => {
     const frame = { type: 'welcome', version: 1, peer: 'p', secret: 's', resumed: false, lost: { count: 2, rooms: { lobby: -1 } } };
     expect(frameGuards.ServerFrame(frame)).toEqual({ path: ['lost', 'rooms', 'lobby'], message: 'expected an integer >= 0, got -1' });
-    expect(frameGuards.ServerFrame({ type: 'ping', id: 1 })).toEqual({ path: ['type'], message: 'expected one of "welcome", "request", "response", "notification", "pong", got a string of 4' });
+    expect(frameGuards.ServerFrame({ type: 'ping', id: 1 })).toEqual({ path: ['type'], message: 'expected one of "welcome", "request", "response", "notification", "pong", "chunk", got a string of 4' });
     expect(frameGuards.ClientFrame({ type: 'request', id: '', method: 'm' })).toEqual({ path: ['id'], message: 'expected a string of 1 to 128 characters, got 0' });
   });
 });
@@ -101,7 +101,7 @@ const recordKeepingProto = (value: Check): Check => (v) => {
 };
 const id = string(1, 128);
 const iceServers = optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) })));
-const welcome = (lost: Check, resumed: Check = boolean, ice: Check = iceServers) => object({ type: literal('welcome'), version: number, peer: id, secret: id, resumed, lost, iceServers: ice });
+const welcome = (lost: Check, resumed: Check = boolean, ice: Check = iceServers, chunks: Check = optional(count)) => object({ type: literal('welcome'), version: number, peer: id, secret: id, resumed, lost, iceServers: ice, chunks });
 const member = object({ id: string(), meta: optional(unknown) });
 
 const mutants: Array<[string, ShapeName | 'ClientFrame', Check]> = [
@@ -110,19 +110,24 @@ const mutants: Array<[string, ShapeName | 'ClientFrame', Check]> = [
   ['lost.count is not checked', 'WelcomeFrame', welcome(optional(object({ count: unknown, rooms: optional(record(count)) })))],
   ['ICE server urls may be a list of anything', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), boolean, optional(array(object({ urls: either(string(), array(unknown)), username: optional(string()), credential: optional(string()) }))))],
   ['resumed may be absent', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), optional(boolean))],
+  ['welcome chunks may be negative', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), boolean, iceServers, optional(number))],
   ['pong id may be an unsafe integer', 'PongFrame', object({ type: literal('pong'), id: looseCount })],
   ['pong id may not be 0', 'PongFrame', object({ type: literal('pong'), id: positiveCount })],
-  ['request id may be 129 characters', 'RequestFrame', object({ type: literal('request'), id: string(1, 129), method: string(1, 256), data: optional(unknown), replay: optional(boolean) })],
-  ['request id length counted in UTF-16 units', 'RequestFrame', object({ type: literal('request'), id: (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 128 ? undefined : { path: [], message: 'x' }), method: string(1, 256), data: optional(unknown), replay: optional(boolean) })],
-  ['request method may be empty', 'RequestFrame', object({ type: literal('request'), id, method: string(0, 256), data: optional(unknown), replay: optional(boolean) })],
-  ['request replay may be null', 'RequestFrame', object({ type: literal('request'), id, method: string(1, 256), data: optional(unknown), replay: nullIsAbsent(boolean) })],
+  ['request id may be 129 characters', 'RequestFrame', object({ type: literal('request'), id: string(1, 129), method: string(1, 256), data: optional(unknown), replay: optional(boolean), ack: optional(count) })],
+  ['request id length counted in UTF-16 units', 'RequestFrame', object({ type: literal('request'), id: (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 128 ? undefined : { path: [], message: 'x' }), method: string(1, 256), data: optional(unknown), replay: optional(boolean), ack: optional(count) })],
+  ['request ack may be a fraction', 'RequestFrame', object({ type: literal('request'), id, method: string(1, 256), data: optional(unknown), replay: optional(boolean), ack: optional(number) })],
+  ['request method may be empty', 'RequestFrame', object({ type: literal('request'), id, method: string(0, 256), data: optional(unknown), replay: optional(boolean), ack: optional(count) })],
+  ['request replay may be null', 'RequestFrame', object({ type: literal('request'), id, method: string(1, 256), data: optional(unknown), replay: nullIsAbsent(boolean), ack: optional(count) })],
   ['a failed response needs no error', 'ResponseFrame', oneOf('ok', [[true, object({ type: literal('response'), id, ok: literal(true), data: optional(unknown) })], [false, object({ type: literal('response'), id, ok: literal(false) })]])],
   ['hello token may be null', 'HelloFrame', object({ type: literal('hello'), version: number, token: nullIsAbsent(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count) })],
   ['ack may be negative', 'AckFrame', object({ type: literal('ack'), seq: number })],
+  ['chunk parts may be a fraction', 'ChunkFrame', object({ type: literal('chunk'), id: count, part: count, parts: number, text: string() })],
+  ['chunk text may be absent', 'ChunkFrame', object({ type: literal('chunk'), id: count, part: count, parts: count, text: optional(string()) })],
+  ['hello chunks is not checked', 'HelloFrame', object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), chunks: unknown })],
   ['peer-left reason may be anything', 'PeerLeftNotice', object({ room: string(), peerId: string(), reason: optional(unknown) })],
   ['join answer peers are not checked', 'JoinAnswer', object({ peers: array(unknown) })],
   ['joined member meta is required', 'PeerJoinedNotice', object({ room: string(), peer: object({ id: string(), meta: unknown, x: member }) })],
-  ['the client may not send "ack"', 'ClientFrame', oneOf('type', [['hello', frameGuards.HelloFrame], ['request', frameGuards.RequestFrame], ['response', frameGuards.ResponseFrame], ['notification', frameGuards.NotificationFrame], ['ping', frameGuards.PingFrame]])],
+  ['the client may not send "ack"', 'ClientFrame', oneOf('type', [['hello', frameGuards.HelloFrame], ['request', frameGuards.RequestFrame], ['response', frameGuards.ResponseFrame], ['notification', frameGuards.NotificationFrame], ['ping', frameGuards.PingFrame], ['chunk', frameGuards.ChunkFrame]])],
 ];
 
 describe('the comparison catches a wrong guard', () => {

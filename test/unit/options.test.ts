@@ -14,6 +14,7 @@ describe('normalizeOptions: defaults', () => {
     expect(o.requestTimeout).toBe(15000);
     expect(o.sendBuffer).toEqual({ maxMessages: 1000, maxBytes: 1_048_576 });
     expect(o.maxMessageBytes).toBe(65536);
+    expect(o.maxSignalBytes).toBe(1_048_576);
     expect(o.token).toBeUndefined();
     expect(typeof o.env.setTimeout).toBe('function');
     expect(typeof o.env.WebSocket).toBe('function');
@@ -82,8 +83,14 @@ describe('normalizeOptions: bad options throw a TypeError naming the option', ()
     ['zero maxMessages', { urls: URL, sendBuffer: { maxMessages: 0 } }, /`sendBuffer.maxMessages`/],
     ['negative maxBytes', { urls: URL, sendBuffer: { maxBytes: -1 } }, /`sendBuffer.maxBytes`/],
     ['zero maxMessageBytes', { urls: URL, maxMessageBytes: 0 }, /`maxMessageBytes`/],
+    ['zero maxSignalBytes', { urls: URL, maxSignalBytes: 0 }, /`maxSignalBytes`/],
     ['a numeric token', { urls: URL, token: 42 }, /`token` must be a string or a function/],
   ];
+
+  it('maxSignalBytes is never below maxMessageBytes by default, so a larger frame limit keeps working', () => {
+    expect(normalizeOptions({ urls: URL, maxMessageBytes: 4_000_000 }).maxSignalBytes).toBe(4_000_000);
+    expect(normalizeOptions({ urls: URL, maxSignalBytes: 100 }).maxSignalBytes).toBe(100);
+  });
 
   it.each(bad)('%s', (_name, options, message) => {
     let thrown: unknown;

@@ -356,3 +356,36 @@ describe('SendBuffer: failAll', () => {
     expect(l.frames.map((f) => f.id)).toEqual(['sent']);
   });
 });
+
+describe('SendBuffer: what the link can carry', () => {
+  const tooLarge = (what: string, bytes: number) => new SignalError('TOO_LARGE', `${what} is ${bytes} bytes, over the link's limit`);
+
+  it('fails queued messages over the link limit at attach, in place, and writes the rest in order', async () => {
+    const b = buffer();
+    const l = link();
+    const dropped: SignalError[] = [];
+    const big = track(b.request(requestInit('big', { bytes: 500 })));
+    b.notify('{"type":"notification","method":"n","data":"huge"}', 600, 'huge');
+    const small = track(b.request(requestInit('small')));
+    b.notify(...note('n1'));
+    b.attach(l.write, { maxBytes: 200, tooLarge, dropped: (error) => dropped.push(error) });
+    await flush();
+    expect(l.frames.map((f) => f.id ?? f.data)).toEqual(['small', 'n1']);
+    expect(big.error).toMatchObject({ code: 'TOO_LARGE', message: 'request "m" is 514 bytes, over the link\'s limit' }); // the replay mark counts
+    expect(dropped.map((e) => e.message)).toEqual(['notification "huge" is 600 bytes, over the link\'s limit']);
+    expect(small.settled).toBe(false);
+    expect(b.messages).toBe(1);
+  });
+
+  it('while attached, refuses a message over the limit at the call, and writes nothing', async () => {
+    const b = buffer();
+    const l = link();
+    b.attach(l.write, { maxBytes: 200, tooLarge, dropped: () => {} });
+    const big = track(b.request(requestInit('big', { bytes: 190 })));
+    await flush();
+    expect(big.error?.code).toBe('TOO_LARGE');
+    expect(() => b.notify('{}', 201, 'n')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(l.frames).toEqual([]);
+    expect(b.messages).toBe(0);
+  });
+});

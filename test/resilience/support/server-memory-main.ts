@@ -13,7 +13,7 @@ export interface Scenario {
   /** What the attack sent, for the report. */
   what: string;
 }
-export type ServerMemoryReport = Record<'dedupe' | 'joinReplays' | 'outbox' | 'both' | 'room', Scenario>;
+export type ServerMemoryReport = Record<'dedupe' | 'joinReplays' | 'outbox' | 'both' | 'room' | 'chunksHeld' | 'chunksClosed', Scenario>;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -178,6 +178,30 @@ report.room = await withServer({}, async (url) => {
   }
   for (const peer of peers) await peer.drop();
   return { growth: (await heap()) - before, what: '200 peers with 4 kB meta joining one room, default rooms.maxPeers' };
+});
+
+// 6. 20 sockets each hold a chunked message that never finishes, as much of it as the server
+// lets one socket hold (17 chunks of 60 kB, under maxSignalBytes), and wait; then each sends
+// one chunk more and is closed. The heap while they hold, and once they are gone.
+report.chunksHeld = await withServer({}, async (url) => {
+  const before = await heap();
+  const text = 'c'.repeat(60_000);
+  const attackers: Client[] = [];
+  for (let i = 0; i < 20; i++) {
+    const attacker = await Client.open(url);
+    for (let part = 0; part < 17; part++) attacker.ws.send(JSON.stringify({ type: 'chunk', id: 0, part, parts: 1_000, text }));
+    attacker.request('sync', 'nothing', null); // answered once the server has read every chunk before it
+    await attacker.responsesReach(1);
+    attackers.push(attacker);
+  }
+  const held = (await heap()) - before;
+  for (const attacker of attackers) {
+    const closed = new Promise((resolve) => attacker.ws.once('close', resolve));
+    attacker.ws.send(JSON.stringify({ type: 'chunk', id: 0, part: 17, parts: 1_000, text }));
+    await closed;
+  }
+  report.chunksClosed = { growth: (await heap()) - before, what: 'the same 20 sockets, closed by the server at their next chunk (sessions kept)' };
+  return { growth: held, what: '20 sockets each holding an unfinished chunked message of 1.02 MB' };
 });
 
 process.stdout.write(JSON.stringify(report));

@@ -39,12 +39,12 @@ const countRecord = fc.array(fc.tuple(anyString, countValue), { maxLength: 4 }).
 const iceServer = shape({ urls: fc.oneof(anyString, fc.array(anyString, { maxLength: 3 })) }, { username: anyString, credential: anyString });
 
 export const valid = {
-  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue, scope: idString }),
+  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue, scope: idString, chunks: countValue }),
   WelcomeFrame: shape(
     { type: fc.constant('welcome'), version: finiteNumber, peer: idString, secret: idString, resumed: fc.boolean() },
-    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString },
+    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString, chunks: countValue },
   ),
-  RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean() }),
+  RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean(), ack: countValue }),
   ResponseFrame: fc.oneof(
     shape({ type: fc.constant('response'), id: idString, ok: fc.constant(true) }, { data: json }),
     shape({ type: fc.constant('response'), id: idString, ok: fc.constant(false), error: shape({ code: anyString, message: anyString }) }),
@@ -53,6 +53,7 @@ export const valid = {
   PingFrame: shape({ type: fc.constant('ping'), id: countValue }, { ack: countValue }),
   PongFrame: shape({ type: fc.constant('pong'), id: countValue }),
   AckFrame: shape({ type: fc.constant('ack'), seq: countValue }),
+  ChunkFrame: shape({ type: fc.constant('chunk'), id: countValue, part: countValue, parts: countValue, text: anyString }),
   RoomMemberData: shape({ id: anyString }, { meta: json }),
   JoinRequest: shape({ room: anyString }, { meta: json }),
   LeaveRequest: shape({ room: anyString }),
@@ -67,8 +68,8 @@ export const valid = {
 export type ShapeName = keyof typeof valid;
 
 valid satisfies Record<string, fc.Arbitrary<Json>>;
-export const serverFrames = fc.oneof(valid.WelcomeFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PongFrame);
-export const clientFrames = fc.oneof(valid.HelloFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PingFrame, valid.AckFrame);
+export const serverFrames = fc.oneof(valid.WelcomeFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PongFrame, valid.ChunkFrame);
+export const clientFrames = fc.oneof(valid.HelloFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PingFrame, valid.AckFrame, valid.ChunkFrame);
 
 /** A copy that keeps own "__proto__" keys as plain keys. */
 function clone(value: Json): Json {
@@ -89,7 +90,7 @@ function containers(value: Json, out: Array<Record<string, Json> | Json[]> = [])
 const define = (target: object, key: string | number, v: Json) => Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
 
 type Mutation = 'delete' | 'set' | 'add' | 'replace';
-const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'scope', 'error', 'peer', '0');
+const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'scope', 'error', 'peer', 'chunks', 'part', 'parts', 'text', 'ack', '0');
 
 /** One mutation of a valid value: a key removed, a value replaced, a key added, or the whole value swapped. */
 export function mutated(base: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
