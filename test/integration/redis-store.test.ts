@@ -113,13 +113,16 @@ describe('RedisStore against a real redis-server', () => {
     expect(Number(await redis.command(['DBSIZE']))).toBe(1); // only the new epoch: the failed script wrote nothing
   });
 
-  it('SIGSTOP for 3 s: commands fail within the command timeout, then work again after SIGCONT', async () => {
-    const { conn } = await node('node-a', { commandTimeout: 500 });
+  it('SIGSTOP for 3 s: commands fail within the command timeout, Redis counts as down, then up again after SIGCONT', async () => {
+    const { conn, hints } = await node('node-a', { commandTimeout: 500 });
     await conn.open({ peerId: 'p1', create: true, ack: undefined, now: T0 });
     redis.kill('SIGSTOP');
     const stopped = Date.now();
     const error = await failure(conn.push(['p1'], note(1)));
     expect(error.code).toBe('TIMEOUT');
+    expect(healthOf(hints)).toEqual(['down']);
+    // While it hangs, commands fail at once instead of each waiting for its own timeout.
+    expect((await failure(conn.has('p1'))).code).toBe('UNAVAILABLE');
     await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (Date.now() - stopped))));
     redis.kill('SIGCONT');
     // The late reply of the timed-out push arrives and is dropped; new commands get their own replies.
@@ -130,6 +133,8 @@ describe('RedisStore against a real redis-server', () => {
         return false;
       }
     });
+    await until('health up', () => healthOf(hints).includes('up'));
+    expect(healthOf(hints)).toEqual(['down', 'up']);
     const [delivery] = await conn.push(['p1'], note(2));
     // The push that timed out may have run (it reached Redis): seq says whether it did, and nothing ran twice.
     const frames = await conn.read('p1', 0);
