@@ -147,6 +147,11 @@ export async function startRedis(): Promise<TestRedis> {
     child.kill('SIGKILL');
     await gone;
   };
+  // If the test process dies without stop(), take the server with it.
+  const onExit = () => {
+    if (!exited()) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -160,6 +165,9 @@ export async function startRedis(): Promise<TestRedis> {
       await launch();
     },
     command: (args) => command(port, args),
-    stop: end,
+    stop: async () => {
+      process.off('exit', onExit);
+      await end();
+    },
   };
 }
