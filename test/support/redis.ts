@@ -129,18 +129,26 @@ export async function startRedis(): Promise<TestRedis> {
   const binary = ensureRedisServer();
   const port = await freePort();
   let child: ChildProcess;
+  let watchdog: ChildProcess | undefined;
   let output = '';
   const launch = async () => {
     output = '';
     child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // If this process dies by a signal (no 'exit' event), the watchdog's stdin closes and it
+    // ends the server: no redis-server outlives its test run.
+    watchdog = spawn('sh', ['-c', 'read _; kill -9 "$1" 2>/dev/null', 'sh', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref(): void }).unref();
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitForPing(port, child, () => output);
   };
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   const end = async () => {
+    watchdog?.kill('SIGKILL');
+    watchdog = undefined;
     if (exited()) return;
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGCONT'); // a stopped server cannot act on SIGKILL's exit until continued on some kernels
