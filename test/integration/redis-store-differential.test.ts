@@ -1,8 +1,9 @@
 // The Redis store must behave as the memory store does: random sequences of operations from
 // two nodes run against both, and every result must match. Fences come from one counter in
-// each store, so even they must agree. Where the two may legitimately pick different orders
-// (the sessions one sweep ends), results are compared as multisets, and acks are either 0 or
-// everything read, so the comparison never depends on that order.
+// each store, so even they must agree. Lists whose order is the store's choice are compared
+// as multisets; acks are either 0 or everything read; a run stops comparing at a sweep that
+// ends several sessions at once (their order, and what follows from it, may differ).
+// `DIFF_RUNS=500 npx vitest run --project source <this file>` searches longer.
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStore } from '../../src/redis/index.js';
@@ -219,6 +220,6 @@ it('gives the same results as the memory store for random operations from two no
         await Promise.all(redisNodes.map((c) => c.disconnect()));
       }
     }),
-    { numRuns: Number(process.env.DIFF_RUNS ?? 150) },
+    { numRuns: Number(process.env.DIFF_RUNS ?? 60) },
   );
-}, 120_000);
+}, 300_000); // a bound for a heavily loaded machine; about 2 s on a quiet one
