@@ -54,6 +54,7 @@ async function rate(total: number, inFlight: number, op: (i: number) => Promise<
 async function main(): Promise<void> {
   const redis = await startRedis();
   const rows: Array<[string, number]> = [];
+  const memory: Array<[string, number]> = [];
   let conn: StoreConnection | undefined;
   try {
     conn = await new RedisStore({ url: redis.url, prefix: 'bench:' }).connect('node-a', quiet, LIMITS);
@@ -94,6 +95,17 @@ async function main(): Promise<void> {
     await rate(SESSIONS, IN_FLIGHT, (i) => c.ack(peers[i]!, 1e9));
     await rate(SESSIONS * 20, IN_FLIGHT, (i) => c.push([peers[i % SESSIONS]!], n));
     rows.push(['resume, 20 pending', await rate(SESSIONS, Math.min(IN_FLIGHT, 64), (i) => c.open({ peerId: peers[i]!, create: false, ack: undefined, now }))]);
+
+    // Redis memory per session and per pending notification, from INFO's used_memory.
+    const used = async () => Number(/used_memory:(\d+)/.exec(String(await redis.command(['INFO', 'memory'])))![1]);
+    await rate(SESSIONS, IN_FLIGHT, (i) => c.ack(peers[i]!, 1e9));
+    const fresh = Array.from({ length: 10_000 }, (_, i) => `m${i}`);
+    let before = await used();
+    await rate(fresh.length, IN_FLIGHT, (i) => c.open({ peerId: fresh[i]!, create: true, ack: undefined, now }));
+    memory.push(['session (empty)', ((await used()) - before) / fresh.length]);
+    before = await used();
+    await rate(fresh.length * 10, IN_FLIGHT, (i) => c.push([fresh[i % fresh.length]!], n));
+    memory.push([`pending notification (${n.bytes + 10} B frame)`, ((await used()) - before) / (fresh.length * 10)]);
   } finally {
     await conn?.disconnect();
     await redis.stop();
@@ -101,6 +113,8 @@ async function main(): Promise<void> {
   console.log(`Redis store, ${IN_FLIGHT} in flight (resume: ${Math.min(IN_FLIGHT, 64)}), ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}`);
   console.log('| operation | ops/s |\n|---|---|');
   for (const [name, value] of rows) console.log(`| ${name} | ${Math.round(value).toLocaleString('en-US')} |`);
+  console.log('\n| Redis memory | bytes each |\n|---|---|');
+  for (const [name, value] of memory) console.log(`| ${name} | ${Math.round(value)} |`);
 }
 
 await main();

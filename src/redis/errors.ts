@@ -1,8 +1,11 @@
 /** Why a Redis store operation failed. */
 export type RedisStoreErrorCode =
-  /** Redis is unreachable: the operation did not run. Retry once the store reports `up`. */
+  /**
+   * Redis is unreachable: the operation did not run; or the connection dropped while it was
+   * in flight, and it may have run (the message says which). Retry once the store reports `up`.
+   */
   | 'UNAVAILABLE'
-  /** No reply within `commandTimeout`: the operation may or may not have run. */
+  /** No reply within `commandTimeout`: the operation may or may not have run, and Redis is treated as down until it answers again. */
   | 'TIMEOUT'
   /** Redis came back without its data (a new scope): sessions of the old scope are gone. */
   | 'RESET'

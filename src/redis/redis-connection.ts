@@ -156,11 +156,27 @@ export class RedisConnection implements StoreConnection {
       void this.checkEpoch();
       return new RedisStoreError('RESET', 'RedisStore: Redis lost its data (restarted empty or flushed); sessions of the old scope are gone', error);
     }
-    if (/timed out/i.test(message)) return new RedisStoreError('TIMEOUT', 'RedisStore: Redis did not answer in time; the operation may or may not have run', error);
-    if (this.parts.cmd.status !== 'ready' || /writeable|connection|MaxRetriesPerRequest|ECONN/i.test(message)) {
-      return new RedisStoreError('UNAVAILABLE', 'RedisStore: Redis is unreachable; the operation did not run, retry once it is back', error);
+    if (/timed out/i.test(message)) {
+      this.hung();
+      return new RedisStoreError('TIMEOUT', 'RedisStore: Redis did not answer in time; the operation may or may not have run', error);
+    }
+    if (/writeable/i.test(message)) return new RedisStoreError('UNAVAILABLE', 'RedisStore: Redis is unreachable; the operation did not run, retry once it is back', error);
+    if (this.parts.cmd.status !== 'ready' || /connection|MaxRetriesPerRequest|ECONN/i.test(message)) {
+      return new RedisStoreError('UNAVAILABLE', 'RedisStore: the connection to Redis dropped while the operation was in flight; it may or may not have run', error);
     }
     return new RedisStoreError('UNAVAILABLE', `RedisStore: ${message}`, error);
+  }
+
+  /**
+   * A command got no reply within the command timeout: Redis hangs (SIGSTOP, a partition
+   * that keeps the socket open). Treat it as down, so nodes stop accepting clients, and
+   * reconnect: once Redis answers again, 'ready' checks the epoch and reports it back.
+   */
+  private hung(): void {
+    if (this.closed || !this.up) return;
+    this.up = false;
+    this.parts.hints.health('down');
+    this.parts.cmd.disconnect(true);
   }
 
   /**

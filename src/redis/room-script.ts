@@ -15,15 +15,35 @@ local cached = lanswer(peer, id, now)
 if cached then return { 'a', cached } end
 if redis.call('EXISTS', K('s', peer)) == 0 then return { 'x', 'gone' } end
 local r, ro = K('r', room), K('ro', room)
-local member = redis.call('HEXISTS', r, peer) == 1
 local out = { 'a', '' }
+-- Members in join order. A member whose session keys expired without a sweep ending it
+-- (every node down for longer than the keys' margin) is a ghost: it leaves now, and the
+-- others get its peer-left, hinted to every holder (the caller too: a refusal returns none).
+local function live()
+  local ids, alive = redis.call('ZRANGE', ro, 0, -1), {}
+  for _, other in ipairs(ids) do
+    if redis.call('EXISTS', K('s', other)) == 1 then alive[#alive + 1] = other
+    else
+      leaveRoom(other, room)
+      local left = '{"type":"notification","method":"peer-left","data":{"room":' .. cjson.encode(room) ..
+        ',"peerId":' .. cjson.encode(other) .. ',"reason":"session-end"}'
+      local told = {}
+      for _, rest in ipairs(redis.call('ZRANGE', ro, 0, -1)) do pushOne(rest, left, false, room, other, told, '') end
+      for i = 1, #told, 6 do
+        if told[i + 1] == CALLER then tell(CALLER, { 'n', told[i], told[i + 2], left .. suffix(told[i + 2]) }) end
+      end
+    end
+  end
+  return alive
+end
+local ids = live()
+local member = redis.call('HEXISTS', r, peer) == 1
 local function pushAll(ids)
   for _, other in ipairs(ids) do
     if other ~= peer then pushOne(other, head, bulk, noteRoom, sender, out, '') end
   end
 end
 if op == 'join' then
-  local ids = redis.call('ZRANGE', ro, 0, -1)
   local others = {}
   for _, other in ipairs(ids) do
     if other ~= peer then others[#others + 1] = redis.call('HGET', r, other) end
@@ -40,7 +60,7 @@ if op == 'join' then
 elseif op == 'leave' then
   if member then
     leaveRoom(peer, room)
-    pushAll(redis.call('ZRANGE', ro, 0, -1))
+    pushAll(ids)
   end
 elseif op == 'signal' then
   if not member then return { 'x', 'not-joined' } end
@@ -48,7 +68,7 @@ elseif op == 'signal' then
   pushOne(extra, head, bulk, noteRoom, sender, out, '')
 elseif op == 'broadcast' then
   if not member then return { 'x', 'not-joined' } end
-  pushAll(redis.call('ZRANGE', ro, 0, -1))
+  pushAll(ids)
 else
   return redis.error_reply('RESIGNAL_OP unknown room op ' .. op)
 end

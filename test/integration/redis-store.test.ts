@@ -113,13 +113,16 @@ describe('RedisStore against a real redis-server', () => {
     expect(Number(await redis.command(['DBSIZE']))).toBe(1); // only the new epoch: the failed script wrote nothing
   });
 
-  it('SIGSTOP for 3 s: commands fail within the command timeout, then work again after SIGCONT', async () => {
-    const { conn } = await node('node-a', { commandTimeout: 500 });
+  it('SIGSTOP for 3 s: commands fail within the command timeout, Redis counts as down, then up again after SIGCONT', async () => {
+    const { conn, hints } = await node('node-a', { commandTimeout: 500 });
     await conn.open({ peerId: 'p1', create: true, ack: undefined, now: T0 });
     redis.kill('SIGSTOP');
     const stopped = Date.now();
     const error = await failure(conn.push(['p1'], note(1)));
     expect(error.code).toBe('TIMEOUT');
+    expect(healthOf(hints)).toEqual(['down']);
+    // While it hangs, commands fail at once instead of each waiting for its own timeout.
+    expect((await failure(conn.has('p1'))).code).toBe('UNAVAILABLE');
     await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (Date.now() - stopped))));
     redis.kill('SIGCONT');
     // The late reply of the timed-out push arrives and is dropped; new commands get their own replies.
@@ -130,6 +133,8 @@ describe('RedisStore against a real redis-server', () => {
         return false;
       }
     });
+    await until('health up', () => healthOf(hints).includes('up'));
+    expect(healthOf(hints)).toEqual(['down', 'up']);
     const [delivery] = await conn.push(['p1'], note(2));
     // The push that timed out may have run (it reached Redis): seq says whether it did, and nothing ran twice.
     const frames = await conn.read('p1', 0);
@@ -169,6 +174,23 @@ describe('RedisStore against a real redis-server', () => {
     expect(keys).toEqual(['d:p1', 'do:p1', 'epoch', 'fence']);
   });
 
+  it('a room member whose keys expired unswept leaves the room at the next room request, and the others are told', async () => {
+    const { conn, hints, prefix } = await node();
+    const join = (peerId: string, requestId: string) =>
+      conn.room({ op: 'join', peerId, requestId, room: 'r', member: JSON.stringify({ id: peerId }), note: note('joined', { sender: peerId, room: 'r' }), answer: ['[', ']'], now: T0 });
+    for (const p of ['p1', 'p2', 'p3']) await conn.open({ peerId: p, create: true, ack: undefined, now: T0 });
+    for (const p of ['p1', 'p2', 'p3']) await join(p, `j-${p}`);
+    // What expiry does when no node swept for longer than the margin: the session's keys vanish.
+    await redis.command(['DEL', ...sessionKeys(prefix, 'p3')]);
+    const cast = await conn.room({ op: 'broadcast', peerId: 'p1', requestId: 'b1', room: 'r', note: note('hi', { sender: 'p1', bulk: true, room: 'r' }), answer: 'ok', now: T0 });
+    expect('deliveries' in cast && cast.deliveries.map((d) => d.peerId)).toEqual(['p2']);
+    // p1 and p2 (both held by this node) got p3's peer-left, as a hint since the answer carries only the broadcast.
+    await until('peer-left hints', () => hints.log.filter((e) => e[0] === 'notes').length === 2);
+    const left = (await conn.read('p2', 0)).map((f) => JSON.parse(f.text) as { method: string; data: unknown });
+    expect(left.filter((n) => n.method === 'peer-left').map((n) => n.data)).toEqual([{ room: 'r', peerId: 'p3', reason: 'session-end' }]);
+    expect(await join('p1', 'j-again')).toEqual({ answer: `[${JSON.stringify({ id: 'p2' })}]`, deliveries: [] });
+  });
+
   it('stays bounded under a flood: pushes to one session and requests of one peer', async () => {
     const { conn, prefix } = await node();
     await conn.open({ peerId: 'p1', create: true, ack: undefined, now: T0 });
@@ -188,7 +210,8 @@ describe('RedisStore against a real redis-server', () => {
     expect(await count('ZCARD', `${prefix}l:p1`)).toBeLessThanOrEqual(256);
     expect(await count('ZCARD', `${prefix}do:p1`)).toBe(LIMITS.dedupeLimit);
     expect(await count('HLEN', `${prefix}d:p1`)).toBe(LIMITS.dedupeLimit + 2); // entries, bytes, age counter
-    expect(await count('DBSIZE')).toBeLessThan(40);
+    // The cluster's keys plus one session's: nothing grows with the number of pushes or requests.
+    expect(((await redis.command(['KEYS', `${prefix}*`])) as string[]).length).toBeLessThanOrEqual(4 + 11);
     // The 996 drops are reported once, by room, on the next resume.
     const resumed = await conn.open({ peerId: 'p1', create: false, ack: 0, now: T0 });
     expect(resumed!.lost!.count).toBe(1_000 - LIMITS.maxBufferedNotifications);

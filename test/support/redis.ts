@@ -141,24 +141,37 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   const port = await freePort();
   const persistence = options.appendfsync === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', options.appendfsync, '--dir', mkdtempSync(path.join(tmpdir(), 'resignal-redis-'))];
   let child: ChildProcess;
+  let watchdog: ChildProcess | undefined;
   let output = '';
   const launch = async () => {
     output = '';
     child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // If this process dies by a signal (no 'exit' event), the watchdog's stdin closes and it
+    // ends the server: no redis-server outlives its test run.
+    watchdog = spawn('sh', ['-c', 'read _; kill -9 "$1" 2>/dev/null', 'sh', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref(): void }).unref();
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitForPing(port, child, () => output);
   };
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   const end = async () => {
+    watchdog?.kill('SIGKILL');
+    watchdog = undefined;
     if (exited()) return;
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGCONT'); // a stopped server cannot act on SIGKILL's exit until continued on some kernels
     child.kill('SIGKILL');
     await gone;
   };
+  // If the test process dies without stop(), take the server with it.
+  const onExit = () => {
+    if (!exited()) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -172,6 +185,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       await launch();
     },
     command: (args) => command(port, args),
-    stop: end,
+    stop: async () => {
+      process.off('exit', onExit);
+      await end();
+    },
   };
 }
