@@ -11,6 +11,7 @@ import { loadClient } from '../lib/resignal-module.js';
 import { startRedis } from '../../test/support/redis.js';
 import { NodeProcess } from './node-process.js';
 import { monotonicMs } from './sender.js';
+import { cpuMeter } from './cpu.js';
 import { Inbox, percentile, until } from './stats.js';
 
 export interface FlowRow {
@@ -24,6 +25,8 @@ export interface FlowRow {
   p50?: number;
   p99?: number;
   max?: number;
+  /** CPU ms spent during the run by redis-server, node A, node B and this (the Peers') process. */
+  cpu: Record<string, number>;
 }
 
 export interface FlowOptions {
@@ -31,10 +34,12 @@ export interface FlowOptions {
   burst: number;
   signals: number;
   pacedRate: number;
+  /** Paced room signals: a rate this machine can sustain, so the latency is not queueing. */
+  signalRate: number;
   pacedMs: number;
   capMs: number;
-  /** Extra node flags for node A (e.g. --cpu-prof). */
-  execArgvA?: string[];
+  /** Extra node flags for the nodes (e.g. --cpu-prof). */
+  execArgv?: string[];
   log: (line: string) => void;
 }
 
@@ -43,8 +48,9 @@ const WARMUP_MS = 500;
 export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
   const redis = await startRedis();
   const env = { REDIS_URL: redis.url };
-  const a = await NodeProcess.start('resignal', { ...env, NODE_ID: 'a' }, o.execArgvA);
-  const b = await NodeProcess.start('resignal', { ...env, NODE_ID: 'b' });
+  const a = await NodeProcess.start('resignal', { ...env, NODE_ID: 'a' }, o.execArgv);
+  const b = await NodeProcess.start('resignal', { ...env, NODE_ID: 'b' }, o.execArgv);
+  const meter = () => cpuMeter({ redis: redis.pid, a: a.pid, b: b.pid, peers: process.pid });
   const { Peer } = await loadClient();
   const peers: Peer[] = [];
   const rows: FlowRow[] = [];
@@ -66,22 +72,24 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
     const burst = async (what: string, to: Peer[]) => {
       inbox = new Inbox();
       keep = true;
+      const cpu = meter();
       const started = monotonicMs();
       await a.command({ op: 'burst', to: ids(to), count: o.burst });
       await until(() => inbox.received >= o.burst, o.capMs);
-      const row: FlowRow = { what, sent: o.burst, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate: inbox.received / ((inbox.lastAt - started) / 1000) };
+      const row: FlowRow = { what, sent: o.burst, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate: inbox.received / ((inbox.lastAt - started) / 1000), cpu: cpu() };
       rows.push(row);
       o.log(`cluster: ${what}: ${Math.round(row.rate)}/s (${row.arrived}/${row.sent} arrived)`);
     };
     const paced = async (what: string, to: Peer[]) => {
       inbox = new Inbox();
       keep = false;
+      const cpu = meter();
       const warm = setTimeout(() => (keep = true), WARMUP_MS);
       const reply = await a.command({ op: 'paced', to: ids(to), rate: o.pacedRate, ms: o.pacedMs });
       clearTimeout(warm);
       const sent = reply.sent as number;
       await until(() => inbox.received >= sent, o.capMs);
-      rows.push(latencyRow(what, sent, inbox, o.pacedRate));
+      rows.push(latencyRow(what, sent, inbox, o.pacedRate, cpu()));
       o.log(`cluster: ${what}: p50 ${rows.at(-1)!.p50?.toFixed(1)} ms, p99 ${rows.at(-1)!.p99?.toFixed(1)} ms`);
     };
 
@@ -112,6 +120,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
       inbox = new Inbox();
       keep = true;
       let next = 0;
+      const cpu = meter();
       const started = monotonicMs();
       await Promise.all(
         rooms.flatMap((_, i) =>
@@ -124,7 +133,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
         ),
       );
       await until(() => inbox.received >= o.signals, o.capMs);
-      const row: FlowRow = { what: 'room signals, Peers on A to Peers on B', sent: o.signals, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate: inbox.received / ((inbox.lastAt - started) / 1000) };
+      const row: FlowRow = { what: 'room signals, Peers on A to Peers on B', sent: o.signals, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate: inbox.received / ((inbox.lastAt - started) / 1000), cpu: cpu() };
       rows.push(row);
       o.log(`cluster: ${row.what}: ${Math.round(row.rate)}/s (${row.arrived}/${row.sent} arrived)`);
     };
@@ -134,6 +143,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
 
     inbox = new Inbox();
     keep = false;
+    const cpu = meter();
     const started = monotonicMs();
     let sent = 0;
     const pending: Array<Promise<void>> = [];
@@ -141,7 +151,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
       const timer = setInterval(() => {
         const elapsed = monotonicMs() - started;
         keep = elapsed >= WARMUP_MS;
-        const due = Math.floor((Math.min(elapsed, o.pacedMs) * o.pacedRate) / 1000);
+        const due = Math.floor((Math.min(elapsed, o.pacedMs) * o.signalRate) / 1000);
         for (; sent < due; sent++) pending.push(signal(sent % rooms.length).catch(() => {}));
         if (elapsed >= o.pacedMs) {
           clearInterval(timer);
@@ -151,7 +161,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
     });
     await Promise.all(pending);
     await until(() => inbox.received >= sent, o.capMs);
-    rows.push(latencyRow(`room signals at ${o.pacedRate}/s, A to B`, sent, inbox, o.pacedRate));
+    rows.push(latencyRow(`room signals at ${o.signalRate}/s, A to B`, sent, inbox, o.signalRate, cpu()));
     o.log(`cluster: room signals paced: p50 ${rows.at(-1)!.p50?.toFixed(1)} ms, p99 ${rows.at(-1)!.p99?.toFixed(1)} ms`);
     return rows;
   } finally {
@@ -161,7 +171,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
   }
 }
 
-function latencyRow(what: string, sent: number, inbox: Inbox, rate: number): FlowRow {
+function latencyRow(what: string, sent: number, inbox: Inbox, rate: number, cpu: Record<string, number>): FlowRow {
   const l = inbox.latencies;
-  return { what, sent, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate, p50: percentile(l, 50), p99: percentile(l, 99), max: l.length ? Math.max(...l) : Number.NaN };
+  return { what, sent, arrived: inbox.distinct(), duplicates: inbox.duplicates, rate, p50: percentile(l, 50), p99: percentile(l, 99), max: percentile(l, 100), cpu };
 }

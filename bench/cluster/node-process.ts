@@ -22,6 +22,10 @@ export class NodeProcess {
   private readonly waiting = new Map<number, (reply: Record<string, unknown>) => void>();
   readonly exited: Promise<void>;
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   private constructor(lib: NodeLib, env: Record<string, string>, execArgv: string[]) {
     this.child = spawn(process.execPath, [...execArgv, '--import', 'tsx', MAIN[lib]], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
     live.add(this.child);
