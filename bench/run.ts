@@ -38,7 +38,9 @@ const config = {
 };
 
 function versionOf(name: string): string {
-  return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+  // The compared libraries live in bench/node_modules (bench/install.mjs), ws in the root's.
+  const dir = existsSync(`${ROOT}bench/node_modules/${name}`) ? `${ROOT}bench/node_modules` : `${ROOT}node_modules`;
+  return (JSON.parse(readFileSync(`${dir}/${name}/package.json`, 'utf8')) as { version: string }).version;
 }
 
 function cpuModel(): string {

@@ -6,7 +6,8 @@
 // again (resignal: `open`; socket.io: `connect`) and whether its session was resumed
 // (resignal: open.resumed; socket.io: socket.recovered); then, 3 s after the last client is
 // back, B stops; after the rest arrived (or a cap): lost and duplicated messages per client,
-// by sequence number. Clients use their library's default reconnect settings.
+// by sequence number. Clients use their library's default reconnect settings (resignal
+// also once with socket.io's first delay: 1 s instead of 2 s).
 import { io, type Socket } from 'socket.io-client';
 import type { Peer } from '../../src/index.js';
 import { loadClient } from '../lib/resignal-module.js';
@@ -48,7 +49,10 @@ interface Client {
   close(): void;
 }
 
-export async function runFailover(lib: NodeLib, o: FailoverOptions): Promise<FailoverRow> {
+/** A resignal variant with socket.io's first reconnect delay (1 s; resignal's default is 2 s). */
+export const SOCKET_IO_DELAYS = { reconnect: [1_000, 2_000, 5_000] };
+
+export async function runFailover(lib: NodeLib, o: FailoverOptions, backoff?: { reconnect: number[] }): Promise<FailoverRow> {
   const redis = await startRedis();
   const env = { REDIS_URL: redis.url };
   const a = await NodeProcess.start(lib, { ...env, NODE_ID: 'a' });
@@ -59,7 +63,7 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions): Promise<Fai
   let killedAt = Number.POSITIVE_INFINITY;
   const clients: Client[] = [];
   try {
-    for (let i = 0; i < o.clients; i++) clients.push(lib === 'resignal' ? await resignalClient(port, inbox, () => killedAt) : await socketIoClient(port, `c${i}`, inbox, () => killedAt));
+    for (let i = 0; i < o.clients; i++) clients.push(lib === 'resignal' ? await resignalClient(port, inbox, () => killedAt, backoff) : await socketIoClient(port, `c${i}`, inbox, () => killedAt));
     const ids = clients.map((c) => c.id);
     const sending = b.command({ op: 'paced', to: ids, rate: o.rate, ms: -1 });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -76,7 +80,7 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions): Promise<Fai
     let clientsWithLoss = 0;
     for (const [peer, count] of Object.entries(perPeer)) if (inbox.lost({ [peer]: count }) > 0) clientsWithLoss++;
     const row: FailoverRow = {
-      library: lib === 'resignal' ? 'resignal (RedisStore)' : 'socket.io (redis-streams-adapter, connection state recovery)',
+      library: lib === 'resignal' ? `resignal (RedisStore)${backoff ? `, backoff.reconnect [${backoff.reconnect.join(', ')}] ms` : ''}` : 'socket.io (redis-streams-adapter, connection state recovery)',
       clients: o.clients,
       rate: o.rate,
       reconnectMedianMs: back.length ? percentile(back, 50) : null,
@@ -89,7 +93,7 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions): Promise<Fai
       duplicates: inbox.duplicates,
       clientsWithLoss,
     };
-    o.log(`cluster failover ${lib}: back ${row.reconnected}/${row.clients} (median ${row.reconnectMedianMs?.toFixed(0)} ms, worst ${row.reconnectMaxMs?.toFixed(0)} ms), resumed ${row.resumed}, sent ${sent}, lost ${row.lost}, duplicated ${row.duplicates}`);
+    o.log(`cluster failover ${row.library}: back ${row.reconnected}/${row.clients} (median ${row.reconnectMedianMs?.toFixed(0)} ms, worst ${row.reconnectMaxMs?.toFixed(0)} ms), resumed ${row.resumed}, sent ${sent}, lost ${row.lost}, duplicated ${row.duplicates}`);
     return row;
   } finally {
     for (const c of clients) c.close();
@@ -99,9 +103,9 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions): Promise<Fai
   }
 }
 
-async function resignalClient(port: number, inbox: Inbox, killedAt: () => number): Promise<Client> {
+async function resignalClient(port: number, inbox: Inbox, killedAt: () => number, backoff?: { reconnect: number[] }): Promise<Client> {
   const { Peer } = await loadClient();
-  const peer: Peer = new Peer({ urls: [`ws://127.0.0.1:${port}/rtc`] });
+  const peer: Peer = new Peer({ urls: [`ws://127.0.0.1:${port}/rtc`], ...(backoff && { backoff }) });
   peer.on('error', () => {});
   const client: Client = { id: '', backAt: undefined, resumed: false, close: () => peer.close() };
   peer.on('notification', ({ method, data }) => method === 'n' && inbox.add(client.id, data as { s: number; t: number }, false));
