@@ -1,5 +1,5 @@
 // The cluster suite on its own (`npm run bench -- --only cluster` runs the same):
-//   npx tsx bench/cluster.ts [--quick] [--flow] [--profile]
+//   npx tsx bench/cluster.ts [--quick] [--flow | --failover] [--profile]
 // Uses dist/ when built (RESIGNAL_SOURCE=src|dist forces one). Writes bench/results/cluster.md.
 // --profile: only the rates and latencies, with both nodes under --cpu-prof; prints where
 // their time went instead of writing results.
@@ -25,7 +25,9 @@ if (process.argv.includes('--profile')) {
 } else {
   // --flow: rates and latencies only, no failover runs.
   const flowOnly = process.argv.includes('--flow');
-  const result = await runCluster({ quick, flowOnly, command: `npx tsx bench/cluster.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`, log });
+  // --failover: the SIGKILL runs only.
+  const failoverOnly = process.argv.includes('--failover');
+  const result = await runCluster({ quick, flowOnly, failoverOnly, command: `npx tsx bench/cluster.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}`, log });
   log(`wrote ${writeCluster(result).join(', ')}`);
 }
 process.exit(0);

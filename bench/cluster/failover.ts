@@ -30,8 +30,17 @@ export interface FailoverRow {
   arrived: number;
   lost: number;
   duplicates: number;
+  /** What the clients themselves reported lost (resignal: notifications-lost events). */
+  reportedLost: number;
   /** Clients that lost at least one message. */
   clientsWithLoss: number;
+  /** ms from SIGKILL until the client saw its link drop: median. */
+  downMedianMs: number | null;
+  /** Connection attempts after the kill, per client: median and worst. */
+  attemptsMedian: number;
+  attemptsMax: number;
+  /** Why attempts after the kill failed (resignal: close cause / reconnect reason; socket.io: connect_error), with counts. */
+  failures: Record<string, number>;
 }
 
 export interface FailoverOptions {
@@ -46,6 +55,9 @@ interface Client {
   id: string;
   backAt: number | undefined;
   resumed: boolean;
+  attempts: number;
+  /** When it saw its link drop after the kill. */
+  downAt: number | undefined;
   close(): void;
 }
 
@@ -62,8 +74,11 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions, backoff?: { 
   const inbox = new Inbox();
   let killedAt = Number.POSITIVE_INFINITY;
   const clients: Client[] = [];
+  const failures: Record<string, number> = {};
+  const reported = { lost: 0 };
+  const failed = (why: string) => void (failures[why] = (failures[why] ?? 0) + 1);
   try {
-    for (let i = 0; i < o.clients; i++) clients.push(lib === 'resignal' ? await resignalClient(port, inbox, () => killedAt, backoff) : await socketIoClient(port, `c${i}`, inbox, () => killedAt));
+    for (let i = 0; i < o.clients; i++) clients.push(lib === 'resignal' ? await resignalClient(port, inbox, () => killedAt, failed, reported, backoff) : await socketIoClient(port, `c${i}`, inbox, () => killedAt, failed));
     const ids = clients.map((c) => c.id);
     const sending = b.command({ op: 'paced', to: ids, rate: o.rate, ms: -1 });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -74,7 +89,14 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions, backoff?: { 
     const { perPeer } = (await b.command({ op: 'stop' })) as { perPeer: Record<string, number> };
     await sending;
     const sent = Object.values(perPeer).reduce((x, y) => x + y, 0);
-    await until(() => inbox.distinct() >= sent, 10_000);
+    // Late arrivals on a loaded machine are not losses: wait until all arrived, or nothing
+    // arrived for 5 s (cap: capMs).
+    let last = -1;
+    let lastChange = Date.now();
+    await until(() => {
+      if (inbox.received !== last) [last, lastChange] = [inbox.received, Date.now()];
+      return inbox.distinct() >= sent || Date.now() - lastChange > 5_000;
+    }, o.capMs);
     await new Promise((resolve) => setTimeout(resolve, 500)); // late duplicates
     const back = clients.filter((c) => c.backAt !== undefined).map((c) => c.backAt! - killedAt);
     let clientsWithLoss = 0;
@@ -92,8 +114,13 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions, backoff?: { 
       lost: inbox.lost(perPeer),
       duplicates: inbox.duplicates,
       clientsWithLoss,
+      reportedLost: reported.lost,
+      downMedianMs: clients.some((c) => c.downAt !== undefined) ? percentile(clients.filter((c) => c.downAt !== undefined).map((c) => c.downAt! - killedAt), 50) : null,
+      attemptsMedian: percentile(clients.map((c) => c.attempts), 50),
+      attemptsMax: Math.max(...clients.map((c) => c.attempts)),
+      failures,
     };
-    o.log(`cluster failover ${row.library}: back ${row.reconnected}/${row.clients} (median ${row.reconnectMedianMs?.toFixed(0)} ms, worst ${row.reconnectMaxMs?.toFixed(0)} ms), resumed ${row.resumed}, sent ${sent}, lost ${row.lost}, duplicated ${row.duplicates}`);
+    o.log(`cluster failover ${row.library}: back ${row.reconnected}/${row.clients} (median ${row.reconnectMedianMs?.toFixed(0)} ms, worst ${row.reconnectMaxMs?.toFixed(0)} ms), resumed ${row.resumed}, sent ${sent}, lost ${row.lost} (reported by the clients: ${row.reportedLost}), duplicated ${row.duplicates}; down after ${row.downMedianMs?.toFixed(0)} ms (median); attempts median ${row.attemptsMedian}, worst ${row.attemptsMax}; ${JSON.stringify(failures)}`);
     return row;
   } finally {
     for (const c of clients) c.close();
@@ -103,11 +130,23 @@ export async function runFailover(lib: NodeLib, o: FailoverOptions, backoff?: { 
   }
 }
 
-async function resignalClient(port: number, inbox: Inbox, killedAt: () => number, backoff?: { reconnect: number[] }): Promise<Client> {
+async function resignalClient(port: number, inbox: Inbox, killedAt: () => number, failed: (why: string) => void, reported: { lost: number }, backoff?: { reconnect: number[] }): Promise<Client> {
   const { Peer } = await loadClient();
   const peer: Peer = new Peer({ urls: [`ws://127.0.0.1:${port}/rtc`], ...(backoff && { backoff }) });
   peer.on('error', () => {});
-  const client: Client = { id: '', backAt: undefined, resumed: false, close: () => peer.close() };
+  const client: Client = { id: '', backAt: undefined, resumed: false, attempts: 0, downAt: undefined, close: () => peer.close() };
+  const after = () => monotonicMs() >= killedAt() && client.backAt === undefined;
+  peer.on('reconnecting', ({ attempt, reason }) => {
+    if (!after()) return;
+    client.attempts++;
+    if (attempt > 1) failed(`reconnecting: ${reason}`);
+  });
+  peer.on('notifications-lost', ({ count }) => void (reported.lost += count));
+  peer.on('close', ({ code, cause }) => {
+    if (!after()) return;
+    client.downAt ??= monotonicMs();
+    failed(`close ${code} ${cause}`);
+  });
   peer.on('notification', ({ method, data }) => method === 'n' && inbox.add(client.id, data as { s: number; t: number }, false));
   peer.on('open', ({ resumed }) => {
     if (monotonicMs() < killedAt() || client.backAt !== undefined) return;
@@ -119,9 +158,17 @@ async function resignalClient(port: number, inbox: Inbox, killedAt: () => number
   return client;
 }
 
-async function socketIoClient(port: number, cid: string, inbox: Inbox, killedAt: () => number): Promise<Client> {
+async function socketIoClient(port: number, cid: string, inbox: Inbox, killedAt: () => number, failed: (why: string) => void): Promise<Client> {
   const socket: Socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], auth: { cid } });
-  const client: Client = { id: cid, backAt: undefined, resumed: false, close: () => void socket.disconnect() };
+  const client: Client = { id: cid, backAt: undefined, resumed: false, attempts: 0, downAt: undefined, close: () => void socket.disconnect() };
+  const after = () => monotonicMs() >= killedAt() && client.backAt === undefined;
+  socket.io.on('reconnect_attempt', () => after() && client.attempts++);
+  socket.on('connect_error', (error) => after() && failed(`connect_error: ${error.message}`));
+  socket.on('disconnect', (reason) => {
+    if (!after()) return;
+    client.downAt ??= monotonicMs();
+    failed(`disconnect: ${reason}`);
+  });
   socket.on('n', (data: { s: number; t: number }) => inbox.add(cid, data, false));
   socket.on('connect', () => {
     if (monotonicMs() < killedAt() || client.backAt !== undefined) return;

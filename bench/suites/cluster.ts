@@ -18,7 +18,7 @@ export interface ClusterResult {
 const RESULTS = process.env.BENCH_OUT ? `${process.env.BENCH_OUT.replace(/\/$/, '')}/` : fileURLToPath(new URL('../results/', import.meta.url));
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-export async function runCluster(opts: { quick: boolean; command: string; log: (line: string) => void; execArgv?: string[]; flowOnly?: boolean }): Promise<ClusterResult> {
+export async function runCluster(opts: { quick: boolean; command: string; log: (line: string) => void; execArgv?: string[]; flowOnly?: boolean; failoverOnly?: boolean }): Promise<ClusterResult> {
   const started = Date.now();
   const config = {
     peersPerNode: 20,
@@ -41,7 +41,7 @@ export async function runCluster(opts: { quick: boolean; command: string; log: (
     resignalSource: resignalSource(),
     durationS: 0,
   };
-  const flow = await runFlow({ ...config, capMs: 60_000, log: opts.log, execArgv: opts.execArgv });
+  const flow = opts.failoverOnly ? [] : await runFlow({ ...config, capMs: 60_000, log: opts.log, execArgv: opts.execArgv });
   const failover: FailoverRow[] = [];
   if (!opts.flowOnly) {
     const f = { clients: config.failoverClients, rate: config.failoverRate, capMs: 60_000, log: opts.log };
@@ -84,11 +84,15 @@ function failoverSection(r: ClusterResult): string[] {
   return [
     `## A node SIGKILLed under load`,
     '',
-    `${c.failoverClients} clients connected through a TCP switch (new connections go to node A while it accepts them, else to node B) all land on A. Node B sends them ${int(c.failoverRate)} numbered messages/s in total, continuously. 1.5 s later node A is SIGKILLed. Reconnect = SIGKILL until the client is connected again (resignal \`open\`, socket.io \`connect\`), library defaults for reconnecting (resignal's first reconnect waits 2 s ± 20 %, socket.io's 1 s ± 50 %; the second resignal row starts at 1 s). B stops 3 s after the last client is back; lost and duplicated are counted by sequence number once the rest arrived.`,
+    `${c.failoverClients} clients connected through a TCP switch (new connections go to node A while it accepts them, else to node B) all land on A. Node B sends them ${int(c.failoverRate)} numbered messages/s in total, continuously. 1.5 s later node A is SIGKILLed. Reconnect = SIGKILL until the client is connected again (resignal \`open\`, socket.io \`connect\`), library defaults for reconnecting (resignal's first reconnect waits 2 s ± 20 %, socket.io's 1 s ± 50 %; the second resignal row starts at 1 s). B stops 3 s after the last client is back; lost and duplicated are counted by sequence number once the rest arrived (or nothing more arrived for 5 s). "Told of": the count in resignal's \`notifications-lost\` events (socket.io has no such signal; \`recovered: false\` says only that something may be missing).`,
     '',
-    '| Library | Back on B | Resumed / recovered | Reconnect median | Reconnect worst | Sent | Lost | Duplicated | Clients with a loss |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.failover.map((f) => `| ${f.library} | ${f.reconnected}/${f.clients} | ${f.resumed}/${f.clients} | ${ms(f.reconnectMedianMs)} | ${ms(f.reconnectMaxMs)} | ${int(f.sent)} | **${int(f.lost)}** | **${int(f.duplicates)}** | ${f.clientsWithLoss} |`),
+    '| Library | Back on B | Resumed / recovered | Link down seen (median) | Reconnect median | Reconnect worst | Attempts median / worst | Sent | Lost | Duplicated | Clients with a loss | Loss the client was told of |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.failover.map((f) => `| ${f.library} | ${f.reconnected}/${f.clients} | ${f.resumed}/${f.clients} | ${ms(f.downMedianMs)} | ${ms(f.reconnectMedianMs)} | ${ms(f.reconnectMaxMs)} | ${f.attemptsMedian} / ${f.attemptsMax} | ${int(f.sent)} | **${int(f.lost)}** | **${int(f.duplicates)}** | ${f.clientsWithLoss} | ${f.library.startsWith('resignal') ? int(f.reportedLost) : '—'} |`),
+    '',
+    'Why attempts failed (after the kill, per library: event, count):',
+    '',
+    ...r.failover.map((f) => `- ${f.library}: ${Object.entries(f.failures).map(([why, n]) => `${why} × ${n}`).join('; ') || 'none'}`),
     '',
   ];
 }
