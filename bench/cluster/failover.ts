@@ -39,7 +39,7 @@ export interface FailoverRow {
   /** Connection attempts after the kill, per client: median and worst. */
   attemptsMedian: number;
   attemptsMax: number;
-  /** Why attempts after the kill failed (resignal: close cause / reconnect reason; socket.io: connect_error), with counts. */
+  /** Events between the kill and being back (resignal: close cause, reconnect reason; socket.io: disconnect, connect_error), with counts. */
   failures: Record<string, number>;
 }
 
@@ -139,7 +139,7 @@ async function resignalClient(port: number, inbox: Inbox, killedAt: () => number
   peer.on('reconnecting', ({ attempt, reason }) => {
     if (!after()) return;
     client.attempts++;
-    if (attempt > 1) failed(`reconnecting: ${reason}`);
+    failed(`reconnecting (attempt ${attempt}): ${reason}`);
   });
   peer.on('notifications-lost', ({ count }) => void (reported.lost += count));
   peer.on('close', ({ code, cause }) => {

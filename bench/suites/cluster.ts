@@ -90,7 +90,7 @@ function failoverSection(r: ClusterResult): string[] {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.failover.map((f) => `| ${f.library} | ${f.reconnected}/${f.clients} | ${f.resumed}/${f.clients} | ${ms(f.downMedianMs)} | ${ms(f.reconnectMedianMs)} | ${ms(f.reconnectMaxMs)} | ${f.attemptsMedian} / ${f.attemptsMax} | ${int(f.sent)} | **${int(f.lost)}** | **${int(f.duplicates)}** | ${f.clientsWithLoss} | ${f.library.startsWith('resignal') ? int(f.reportedLost) : '—'} |`),
     '',
-    'Why attempts failed (after the kill, per library: event, count):',
+    'What the clients saw between the kill and being back (event × count):',
     '',
     ...r.failover.map((f) => `- ${f.library}: ${Object.entries(f.failures).map(([why, n]) => `${why} × ${n}`).join('; ') || 'none'}`),
     '',
