@@ -6,6 +6,7 @@
 //   npm run bench -- --quick         fewer rounds and a shorter cap, for trying things out
 //   npm run bench -- --no-build      use dist/ as it is (default: `npm run build` first)
 //   npm run bench -- --profile       also write bench/results/profile.md (CPU profiles)
+//   npm run bench -- --only cluster  only the cluster suite (two nodes + Redis): cluster.md
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { resignalSource } from './lib/resignal-module.js';
 import { log } from './lib/util.js';
 import { runBundle } from './suites/bundle.js';
 import { runCallCost, runCallCostIsolated, writeCallCost } from './suites/call-cost.js';
+import { runCluster, writeCluster } from './suites/cluster.js';
 import { runCrash } from './suites/crash.js';
 import { runDeadLink } from './suites/deadlink.js';
 import { runRecovery } from './suites/recovery.js';
@@ -36,7 +38,9 @@ const config = {
 };
 
 function versionOf(name: string): string {
-  return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+  // The compared libraries live in bench/node_modules (bench/install.mjs), ws in the root's.
+  const dir = existsSync(`${ROOT}bench/node_modules/${name}`) ? `${ROOT}bench/node_modules` : `${ROOT}node_modules`;
+  return (JSON.parse(readFileSync(`${dir}/${name}/package.json`, 'utf8')) as { version: string }).version;
 }
 
 function cpuModel(): string {
@@ -101,6 +105,9 @@ async function main(): Promise<void> {
     durationS: 0,
   };
   log(`resignal from ${meta.resignalSource}; ${config.rounds} rounds of ${config.windowMs} ms; load ${meta.loadBefore}`);
+  // Two nodes and Redis (and socket.io's Redis adapter): its own report, cluster.md.
+  const cluster = () => runCluster({ quick, command: meta.command, log }).then((r) => log(`wrote ${writeCluster(r).join(', ')}`));
+  if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'cluster') return cluster();
 
   // Throughput runs alone: it is the only CPU-bound part.
   const throughput = await runThroughput(config);
@@ -119,6 +126,8 @@ async function main(): Promise<void> {
   } catch (error) {
     notes.push(`The call-cost suite failed: ${String(error)}`);
   }
+
+  await cluster().catch((error: unknown) => void notes.push(`The cluster suite failed: ${String(error)}`));
 
   meta.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
   meta.durationS = Math.round((Date.now() - started.getTime()) / 1000);
