@@ -18,7 +18,7 @@ const welcome = object({
   iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
   chunks: optional(count),
 });
-const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean), ack: optional(count) });
+const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [
   [true, object({ type: literal('response'), id, ok: literal(true), data: optional(unknown) })],
   [false, object({ type: literal('response'), id, ok: literal(false), error })],

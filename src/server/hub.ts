@@ -224,7 +224,6 @@ export class Hub {
     }
     switch (frame.type) {
       case 'request':
-        if (frame.ack !== undefined) session.outbox.ack(frame.ack);
         return serveRequest(session, link, frame, now, this.handlers.get(frame.method), this.serveContext);
       case 'response':
         return this.requests.settle(link, frame);
