@@ -42,11 +42,6 @@ export class AckSchedule {
     else if (this.#timer === undefined) this.#timer = this.#env.setTimeout(this.#onTimer, this.#delay);
   }
 
-  /** True while notifications arrived that no ack has covered yet. */
-  get owed(): boolean {
-    return this.#unacked > 0;
-  }
-
   /** The highest seq went out another way (a ping): nothing is owed until more arrive. */
   sent(): void {
     this.#unacked = 0;

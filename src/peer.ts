@@ -302,22 +302,13 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const chunks = this.#chunks!;
     const send = (text: string) => transport.send(text);
     const fit = chunks.welcomed(welcome.chunks);
-    // A server that takes chunks reads `ack` on requests too (the same protocol revision).
-    const acking = welcome.chunks !== undefined;
-    this.#buffer.attach((text) => chunks.write(send, acking ? this.#withAck(text) : text), { ...fit, dropped: (error) => this.#emitSafe('error', error) });
+    this.#buffer.attach((text) => chunks.write(send, text), { ...fit, dropped: (error) => this.#emitSafe('error', error) });
     if (generation !== this.#generation) return; // an error listener closed or replaced the link
     this.#roomRegistry.opened(welcome.resumed);
     this.#emitSafe('open', { url: this.#currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
     const lost = welcome.lost;
     if (lost && lost.count > 0 && generation === this.#generation) this.#reportLost(lost.rooms ? { count: lost.count, rooms: lost.rooms } : { count: lost.count });
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
-  }
-
-  /** Carry an owed ack on a small request rather than in an `ack` frame of its own. */
-  #withAck(text: string): string {
-    if (!this.#acks.owed || !text.startsWith('{"type":"request"') || text.length * 3 + 32 > this.#options.maxMessageBytes) return text;
-    this.#acks.sent();
-    return `${text.slice(0, -1)},"ack":${this.#session.ack(this.#currentUrl!)}}`;
   }
 
   async #answer(frame: RequestFrame, generation: number): Promise<void> {

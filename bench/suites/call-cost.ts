@@ -40,7 +40,7 @@ export interface CallCostRow extends CallCostConfig {
    * answer and the relayed notification; and the ack frames of the whole call (an ack covers
    * every notification up to its seq, signals and room notices alike).
    */
-  perSignal: { request: number; answer: number; notification: number; acks: number; acksOnRequests: number };
+  perSignal: { request: number; answer: number; notification: number; acks: number };
   /** The same app messages through a bare socket.io relay (clear, one per candidate, no compression only). */
   socketio?: RelayCost;
 }
@@ -49,7 +49,7 @@ type Captured = { dir: 'in' | 'out'; bytes: number; text: string };
 
 /** Per-signal figures from the server's capture of a call. */
 function perSignal(frames: Captured[]): CallCostRow['perSignal'] {
-  const parsed = frames.map((f) => ({ ...f, frame: JSON.parse(f.text) as { type: string; id?: string; method?: string; ack?: number } }));
+  const parsed = frames.map((f) => ({ ...f, frame: JSON.parse(f.text) as { type: string; id?: string; method?: string } }));
   const requests = parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.method === 'signal');
   const ids = new Set(requests.map((f) => f.frame.id));
   const answers = parsed.filter((f) => f.dir === 'out' && f.frame.type === 'response' && ids.has(f.frame.id));
@@ -60,7 +60,6 @@ function perSignal(frames: Captured[]): CallCostRow['perSignal'] {
     answer: mean(answers),
     notification: mean(notices),
     acks: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'ack').length,
-    acksOnRequests: parsed.filter((f) => f.dir === 'in' && f.frame.type === 'request' && f.frame.ack !== undefined).length,
   };
 }
 
@@ -192,10 +191,10 @@ export function callCostTable(rows: CallCostRow[]): string {
 
 /** What one room signal costs: request, answer and relayed notification (mean payload bytes), and the call's acks. */
 export function perSignalTable(rows: CallCostRow[]): string {
-  const lines = ['| signals | candidates | compression | room signals | request B | answer B | notification B | ack frames in the call | acks carried by requests |', '|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| signals | candidates | compression | room signals | request B | answer B | notification B | ack frames in the call |', '|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const p = r.perSignal;
-    lines.push(`| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.signals} | ${p.request} | ${p.answer} | ${p.notification} | ${p.acks} | ${p.acksOnRequests} |`);
+    lines.push(`| ${r.e2e ? 'encrypted' : 'clear'} | ${r.batch ? 'batched' : 'one each'} | ${r.deflate ? 'on (≥ 1 kB)' : 'off'} | ${r.signals} | ${p.request} | ${p.answer} | ${p.notification} | ${p.acks} |`);
   }
   return lines.join('\n');
 }

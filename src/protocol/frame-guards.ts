@@ -19,7 +19,7 @@ const welcome = object({
   scope: optional(id),
   chunks: optional(count),
 });
-const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean), ack: optional(count) });
+const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [
   [true, object({ type: literal('response'), id, ok: literal(true), data: optional(unknown) })],
   [false, object({ type: literal('response'), id, ok: literal(false), error })],

@@ -59,8 +59,6 @@ export const RequestFrame = z.object({
   data: z.optional(z.unknown()),
   /** Set on a request sent again after a reconnect; the receiver must not run it twice. */
   replay: z.optional(z.boolean()),
-  /** Client-to-server: the highest notification `seq` received, as in `ping` (saves an `ack` frame). */
-  ack: z.optional(seq),
 });
 
 export const ErrorBody = z.object({ code: z.string(), message: z.string() });

@@ -183,7 +183,6 @@ export abstract class SocketHub {
     }
     switch (frame.type) {
       case 'request':
-        if (frame.ack !== undefined) this.onAck(link, frame.ack);
         return this.onRequest(link, frame, now);
       case 'response':
         return this.requests.settle(link, frame);

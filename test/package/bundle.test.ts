@@ -15,10 +15,10 @@ import { installedPackage, lastJsonLine, packed, runInApp } from './support/pack
  * ceiling against regressions and prints the distance to the budget.
  */
 const SIZES = {
-  umdCore: { what: 'script tag: dist/resignal.umd.min.js (Peer, Room, errors)', budget: 9_500, ceiling: 12_950 },
+  umdCore: { what: 'script tag: dist/resignal.umd.min.js (Peer, Room, errors)', budget: 9_500, ceiling: 12_850 },
   umdWebrtc: { what: 'script tag: dist/resignal.webrtc.umd.min.js (negotiate)', budget: 1_500, ceiling: 2_400 },
-  bundledPeer: { what: "esbuild --bundle --minify: import { Peer } from 'resignal'", budget: 7_500, ceiling: 12_900 },
-  bundledPeerRoom: { what: "esbuild --bundle --minify: import { Peer, Room } from 'resignal'", budget: 9_000, ceiling: 12_900 },
+  bundledPeer: { what: "esbuild --bundle --minify: import { Peer } from 'resignal'", budget: 7_500, ceiling: 12_850 },
+  bundledPeerRoom: { what: "esbuild --bundle --minify: import { Peer, Room } from 'resignal'", budget: 9_000, ceiling: 12_850 },
 };
 
 const read = (file: string) => readFileSync(path.join(installedPackage(), file), 'utf8');

@@ -44,7 +44,7 @@ export const valid = {
     { type: fc.constant('welcome'), version: finiteNumber, peer: idString, secret: idString, resumed: fc.boolean() },
     { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString, chunks: countValue },
   ),
-  RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean(), ack: countValue }),
+  RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean() }),
   ResponseFrame: fc.oneof(
     shape({ type: fc.constant('response'), id: idString, ok: fc.constant(true) }, { data: json }),
     shape({ type: fc.constant('response'), id: idString, ok: fc.constant(false), error: shape({ code: anyString, message: anyString }) }),
@@ -90,7 +90,7 @@ function containers(value: Json, out: Array<Record<string, Json> | Json[]> = [])
 const define = (target: object, key: string | number, v: Json) => Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
 
 type Mutation = 'delete' | 'set' | 'add' | 'replace';
-const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'scope', 'error', 'peer', 'chunks', 'part', 'parts', 'text', 'ack', '0');
+const extraKeys = fc.constantFrom('extra', '__proto__', 'type', 'ok', 'id', 'data', 'seq', 'lost', 'rooms', 'iceServers', 'urls', 'scope', 'error', 'peer', 'chunks', 'part', 'parts', 'text', '0');
 
 /** One mutation of a valid value: a key removed, a value replaced, a key added, or the whole value swapped. */
 export function mutated(base: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
