@@ -35,8 +35,11 @@ const config = {
   crashCapS: quick ? 40 : 80,
 };
 
+/** A package's version: the bench's own dependencies first (bench/package.json), then the SDK's. */
 function versionOf(name: string): string {
-  return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+  const local = `${ROOT}bench/node_modules/${name}/package.json`;
+  const file = existsSync(local) ? local : `${ROOT}node_modules/${name}/package.json`;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 function cpuModel(): string {
@@ -96,6 +99,8 @@ async function main(): Promise<void> {
       'socket.io-client': versionOf('socket.io-client'),
       'protoo-server': versionOf('protoo-server'),
       'protoo-client': versionOf('protoo-client'),
+      centrifuge: versionOf('centrifuge'),
+      partysocket: versionOf('partysocket'),
     },
     config,
     durationS: 0,

@@ -7,7 +7,7 @@
 import type { BenchClient } from '../clients/types.js';
 import { ServerChild } from '../lib/child.js';
 import { CONTENDERS } from '../lib/contenders.js';
-import { log, median, now, payload } from '../lib/util.js';
+import { deadline, log, median, now, payload } from '../lib/util.js';
 import { pushes } from './throughput.js';
 
 const DATA = payload(200);
@@ -84,7 +84,7 @@ export async function runLatency(opts: { clients: number; rounds: number; window
     for (let k = 0; k < CONTENDERS.length; k++) {
       const i = (k + round) % CONTENDERS.length;
       const name = CONTENDERS[i]!.client.name;
-      const r = await Promise.race([latencyRound(pools[i]!, windowMs), servers[i]!.unexpectedExit()]);
+      const r = await Promise.race([latencyRound(pools[i]!, windowMs), servers[i]!.unexpectedExit(), deadline(windowMs + 30_000, `latency: ${name}`)]);
       result.p50[name]!.push(r.p50);
       result.p99[name]!.push(r.p99);
       result.rate[name]!.push(r.rate);
@@ -138,12 +138,14 @@ export async function runServerCpu(opts: { ops: number; rounds: number }): Promi
     else await pushesOf(client, count);
     return ((await serverCpu(client)) - before) / count;
   };
-  for (let i = 0; i < CONTENDERS.length; i++) for (const kind of CPU_KINDS) await once(i, kind, Math.min(2000, ops)); // warm-up
+  for (let i = 0; i < CONTENDERS.length; i++) {
+    for (const kind of CPU_KINDS) await Promise.race([once(i, kind, Math.min(2000, ops)), deadline(60_000, `server CPU warm-up: ${CONTENDERS[i]!.client.name} ${kind}`)]);
+  }
   for (let round = 0; round < rounds; round++) {
     for (const kind of CPU_KINDS) {
       for (let k = 0; k < CONTENDERS.length; k++) {
         const i = (k + round) % CONTENDERS.length;
-        const us = await Promise.race([once(i, kind, ops), servers[i]!.unexpectedExit()]);
+        const us = await Promise.race([once(i, kind, ops), servers[i]!.unexpectedExit(), deadline(60_000, `server CPU: ${CONTENDERS[i]!.client.name} ${kind}`)]);
         result.server[CONTENDERS[i]!.client.name]![kind].push(us);
       }
     }

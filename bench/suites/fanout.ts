@@ -6,7 +6,7 @@
 import type { BenchClient } from '../clients/types.js';
 import { ServerChild } from '../lib/child.js';
 import { CONTENDERS } from '../lib/contenders.js';
-import { log, median, now, payload } from '../lib/util.js';
+import { deadline, log, median, now, payload } from '../lib/util.js';
 
 const DATA = payload(200);
 const ROOM = 'fanout';
@@ -92,7 +92,7 @@ export async function runFanout(opts: { members: number; rounds: number; windowM
     for (let k = 0; k < picked.length; k++) {
       const j = (k + r) % picked.length;
       const name = picked[j]!.client.name;
-      const { rate, missing } = await Promise.race([round(groups[j]!, windowMs), servers[j]!.unexpectedExit()]);
+      const { rate, missing } = await Promise.race([round(groups[j]!, windowMs), servers[j]!.unexpectedExit(), deadline(windowMs + GRACE_MS + 30_000, `fan-out: ${name}`)]);
       if (missing > 0) result.problems.push(`${name}: ${missing} deliveries had not arrived ${GRACE_MS / 1000} s after round ${r + 1}`);
       result.samples[name]!.push(rate);
     }

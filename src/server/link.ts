@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
 import { utf8Length } from '../protocol/codec.js';
+import { batchWrites } from './cork.js';
 import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
 import type { Session } from './session.js';
@@ -73,6 +74,7 @@ export class Link {
     if (ws.readyState !== WebSocket.OPEN) return;
     const buffered = ws.bufferedAmount;
     if (buffered > this.maxSocketBuffer) return this.onSlow(this, buffered);
+    batchWrites(ws);
     ws.send(text);
   }
 
