@@ -6,6 +6,7 @@ import type { CrashCounts, CrashResult } from '../suites/crash.js';
 import type { DeadLinkResult } from '../suites/deadlink.js';
 import type { RecoveryResult } from '../suites/recovery.js';
 import { METRICS, type Metric, type ThroughputResult } from '../suites/throughput.js';
+import { scaleMarkdown, type ScaleResults } from './report-scale.js';
 import { max, median, min } from './util.js';
 
 export interface BenchResults {
@@ -29,6 +30,7 @@ export interface BenchResults {
   crash: CrashResult;
   recovery: RecoveryResult;
   bundle: BundleRow[];
+  scale: ScaleResults;
 }
 
 /** BENCH_OUT=/some/dir writes the results elsewhere (e.g. when measuring a candidate build). */
@@ -214,6 +216,8 @@ function markdown(r: BenchResults): string {
     if (errors.length > 0) push(`- ${row.library}: ${errors.map(([message, n]) => `${n} × "${message}"`).join('; ')}`);
   }
   push('');
+
+  push(...scaleMarkdown(r.scale));
 
   push('## Bundle size (browser, minified)', '', '| library | file | minified | gzipped (level 9) | note |', '| --- | --- | ---: | ---: | --- |');
   for (const row of r.bundle) push(`| ${row.library} | ${row.file} | ${int(row.minifiedBytes)} B | **${int(row.gzipBytes)} B** | ${row.note ?? ''} |`);
