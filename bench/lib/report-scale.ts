@@ -77,7 +77,7 @@ export function scaleMarkdown(s: ScaleResults): string[] {
       '| library | connected | server, % of a core | clients (bench process), % of a core | server µs per ping |',
       '| --- | ---: | ---: | ---: | ---: |',
     );
-    for (const row of idle.rows) out.push(`| ${row.library} | ${int(row.connected)} | ${f(row.serverPct)} | ${f(row.clientPct)} | ${row.usPerPing === undefined ? '—' : f(row.usPerPing, 1)} |${row.note ? ` ${row.note}` : ''}`);
+    for (const row of idle.rows) out.push(`| ${row.library} | ${int(row.connected)}${row.note ? ` (${row.note})` : ''} | ${f(row.serverPct)} | ${f(row.clientPct)} | ${row.usPerPing === undefined ? '—' : f(row.usPerPing, 1)} |`);
     out.push('');
   }
   return out;
