@@ -61,6 +61,16 @@ const onwarn = (warning, warn) => {
   warn(warning);
 };
 
+/** Browser builds take src/transport/ws-node.browser.ts for ws-node.ts: what only `ws` can do stays out. */
+const browserSwap = () => ({
+  name: 'browser-swap',
+  async resolveId(source, importer, options) {
+    if (!source.endsWith('/ws-node.js')) return null;
+    const resolved = await this.resolve(source.replace(/\/ws-node\.js$/, '/ws-node.browser.js'), importer, { ...options, skipSelf: true });
+    return resolved ?? this.error(`browser-swap: no ws-node.browser for ${source} (imported by ${importer})`);
+  },
+});
+
 const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'], preferBuiltins: false });
 
 const configs = [
@@ -80,7 +90,7 @@ const configs = [
     input: 'src/index.ts',
     onwarn,
     external: isDependency(runtimeDeps.filter((dep) => dep !== 'isomorphic-ws' && dep !== 'ws')),
-    plugins: [forbidWs(), browserResolve(), ts()],
+    plugins: [forbidWs(), browserSwap(), browserResolve(), ts()],
     output: { file: 'dist/index.browser.mjs', format: 'es', sourcemap: true, banner },
   },
 
@@ -92,7 +102,7 @@ const configs = [
   ].map(([input, file]) => ({
     input,
     onwarn,
-    plugins: [forbidWs(), browserResolve(), commonjs(), ts()],
+    plugins: [forbidWs(), browserSwap(), browserResolve(), commonjs(), ts()],
     output: [
       { file: `dist/${file}.umd.js`, format: 'umd', name: 'Resignal', extend: true, sourcemap: true, banner, exports: 'named' },
       {

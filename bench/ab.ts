@@ -7,7 +7,7 @@ import { resignal } from './clients/resignal.js';
 import type { BenchClient } from './clients/types.js';
 import { ServerChild } from './lib/child.js';
 import { median } from './lib/util.js';
-import { notifications, pipelined, sequential, type Run } from './suites/throughput.js';
+import { notifications, pipelined, pushes, sequential, type Run } from './suites/throughput.js';
 
 const builds = { A: process.env.AB_A, B: process.env.AB_B };
 if (!builds.A || !builds.B) throw new Error('set AB_A and AB_B to two dist directories');
@@ -27,18 +27,19 @@ for (const name of names) {
   clients.push(await (name === 'ws' ? rawWs : resignal).connect({ targets: [{ host: '127.0.0.1', port: server.port }] }));
 }
 
-const metrics = ['sequential', 'pipelined', 'notifications'] as const;
+const metrics = ['sequential', 'pipelined', 'notifications', 'pushes'] as const;
 type Metric = (typeof metrics)[number];
 const runs: Record<Metric, (c: BenchClient, ms: number) => Promise<Run>> = {
   sequential: (c, ms) => sequential(c, ms),
   pipelined: (c, ms) => pipelined(c, ms, 100),
   notifications: (c, ms) => notifications(c, ms),
+  pushes: (c, ms) => pushes(c, ms),
 };
 const rate: Record<string, Record<Metric, number[]>> = {};
 const cpu: Record<string, Record<Metric, Array<[number, number]>>> = {};
 for (const n of names) {
-  rate[n] = { sequential: [], pipelined: [], notifications: [] };
-  cpu[n] = { sequential: [], pipelined: [], notifications: [] };
+  rate[n] = { sequential: [], pipelined: [], notifications: [], pushes: [] };
+  cpu[n] = { sequential: [], pipelined: [], notifications: [], pushes: [] };
 }
 
 const serverCpu = async (c: BenchClient) => ((await c.request('stats', null)) as { cpuUs: number }).cpuUs;

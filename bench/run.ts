@@ -23,6 +23,10 @@ import { runCrash } from './suites/crash.js';
 import { runDeadLink } from './suites/deadlink.js';
 import { runRecovery } from './suites/recovery.js';
 import { runThroughput } from './suites/throughput.js';
+import { runLatency, runServerCpu } from './suites/concurrency.js';
+import { runFanout } from './suites/fanout.js';
+import { runIdle } from './suites/idle.js';
+import type { ScaleResults } from './lib/report-scale.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -37,10 +41,11 @@ const config = {
   crashCapS: quick ? 40 : 80,
 };
 
+/** A package's version: the bench's own dependencies first (bench/package.json), then the SDK's. */
 function versionOf(name: string): string {
-  // The compared libraries live in bench/node_modules (bench/install.mjs), ws in the root's.
-  const dir = existsSync(`${ROOT}bench/node_modules/${name}`) ? `${ROOT}bench/node_modules` : `${ROOT}node_modules`;
-  return (JSON.parse(readFileSync(`${dir}/${name}/package.json`, 'utf8')) as { version: string }).version;
+  const local = `${ROOT}bench/node_modules/${name}/package.json`;
+  const file = existsSync(local) ? local : `${ROOT}node_modules/${name}/package.json`;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 function cpuModel(): string {
@@ -100,6 +105,8 @@ async function main(): Promise<void> {
       'socket.io-client': versionOf('socket.io-client'),
       'protoo-server': versionOf('protoo-server'),
       'protoo-client': versionOf('protoo-client'),
+      centrifuge: versionOf('centrifuge'),
+      partysocket: versionOf('partysocket'),
     },
     config,
     durationS: 0,
@@ -109,8 +116,22 @@ async function main(): Promise<void> {
   const cluster = () => runCluster({ quick, command: meta.command, log }).then((r) => log(`wrote ${writeCluster(r).join(', ')}`));
   if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'cluster') return cluster();
 
-  // Throughput runs alone: it is the only CPU-bound part.
+  // Throughput and the scale measurements run alone: they are the CPU-bound parts.
   const throughput = await runThroughput(config);
+  const scale: ScaleResults = { failed: [] };
+  const scaleStep = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      scale.failed.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      killAllServers();
+      return undefined;
+    }
+  };
+  scale.latency = await scaleStep('latency with 200 clients', () => runLatency({ clients: 200, rounds: quick ? 2 : 3, windowMs: config.windowMs }));
+  scale.cpu = await scaleStep('server CPU per operation', () => runServerCpu({ ops: quick ? 4000 : 10_000, rounds: quick ? 2 : 3 }));
+  scale.fanout = await scaleStep('room fan-out', () => runFanout({ members: 100, rounds: quick ? 2 : 3, windowMs: config.windowMs }));
+  scale.idle = await scaleStep('idle clients', () => runIdle({ clients: quick ? 1000 : 5000, windowS: quick ? 5 : 10 }));
   // The rest is mostly waiting on timers, each library with its own server processes, so it
   // runs concurrently to keep the whole bench within a few minutes.
   const [deadLink, crash, recovery] = await Promise.all([
@@ -131,7 +152,7 @@ async function main(): Promise<void> {
 
   meta.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
   meta.durationS = Math.round((Date.now() - started.getTime()) / 1000);
-  const results: BenchResults = { meta, notes, throughput, deadLink, crash, recovery, bundle };
+  const results: BenchResults = { meta, notes, throughput, deadLink, crash, recovery, bundle, scale };
   const files = writeReport(results);
   log(`wrote ${files.join(', ')} in ${meta.durationS} s`);
 

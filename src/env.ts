@@ -17,6 +17,8 @@ export interface WebSocketLike {
   /** `ws` only: its native events, cheaper than the WHATWG `onmessage` shim on the hot path. */
   on?: (event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void) => unknown;
   off?: (event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void) => unknown;
+  /** `ws` only: its TCP socket, corked to write a tick's frames in one system call. */
+  _socket?: { cork(): void; uncork(): void; writableCorked: number } | null;
 }
 
 /**

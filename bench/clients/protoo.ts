@@ -19,6 +19,7 @@ export const protoo: Contender = {
     const client: BenchClient = {
       request: (method, data) => peer.request(method, data),
       notify: (method, data) => void peer.notify(method, data).catch(() => {}),
+      onNotification: (listener) => void peer.on('notification', (notification) => listener(notification.method, notification.data)),
       onDown: (listener) => {
         peer.on('disconnected', listener);
         peer.on('close', () => !closedByUs && listener());

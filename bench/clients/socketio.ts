@@ -26,6 +26,12 @@ export function socketIo(variant?: { retries: number; ackTimeout: number }): Con
           });
         },
         notify: (method, data) => void socket.emit(method, data),
+        onNotification: (listener) => void socket.on('note', (data: unknown) => listener('note', data)),
+        rooms: {
+          join: async (room) => void (await client.request('join', { room })),
+          broadcast: async (room, data) => void (await client.request('fan', { room, data })),
+          onBroadcast: (listener) => void socket.on('fan', listener),
+        },
         onDown: (listener) => void socket.on('disconnect', (reason) => reason !== 'io client disconnect' && listener()),
         onUp: (listener) => void socket.on('connect', () => listener()),
         close: () => void socket.disconnect(),

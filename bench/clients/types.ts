@@ -17,11 +17,23 @@ export interface ConnectOptions {
 export interface BenchClient {
   request(method: string, data?: unknown): Promise<unknown>;
   notify(method: string, data?: unknown): void;
+  /** Notifications from the server (not room broadcasts). */
+  onNotification(listener: (method: string, data: unknown) => void): void;
+  /** Rooms, for libraries that have them (or, for raw ws, the bench server's few lines of them). */
+  rooms?: BenchRooms;
   /** The library itself reported that the link is gone (never called for close()). */
   onDown(listener: () => void): void;
   /** The library reported the link (re)opened and usable. */
   onUp(listener: () => void): void;
   close(): void;
+}
+
+export interface BenchRooms {
+  join(room: string): Promise<void>;
+  /** Send to every other member; resolves once the server has taken it. */
+  broadcast(room: string, data: unknown): Promise<void>;
+  /** Another member's broadcast arrived. */
+  onBroadcast(listener: (data: unknown) => void): void;
 }
 
 export interface Contender {

@@ -10,10 +10,17 @@ export const rawWs: Contender = {
     const socket = new WebSocket(`ws://${host}:${port}/rtc`, { perMessageDeflate: false });
     const pending = new Map<number, { resolve(data: unknown): void; reject(error: Error): void }>();
     const down: Array<() => void> = [];
+    const notes: Array<(method: string, data: unknown) => void> = [];
+    const fans: Array<(data: unknown) => void> = [];
     let nextId = 0;
     let closedByUs = false;
     socket.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString()) as { id: number; data?: unknown; error?: string };
+      const msg = JSON.parse(raw.toString()) as { id?: number; method?: string; data?: unknown; error?: string };
+      if (msg.id === undefined) {
+        if (msg.method === 'fan') for (const listener of fans) listener(msg.data);
+        else for (const listener of notes) listener(msg.method!, msg.data);
+        return;
+      }
       const entry = pending.get(msg.id);
       if (!entry) return;
       pending.delete(msg.id);
@@ -42,6 +49,12 @@ export const rawWs: Contender = {
       notify(method, data) {
         if (socket.readyState !== WebSocket.OPEN) throw new Error('socket not open');
         socket.send(JSON.stringify({ method, data }));
+      },
+      onNotification: (listener) => void notes.push(listener),
+      rooms: {
+        join: async (room) => void (await client.request('join', { room })),
+        broadcast: async (room, data) => void (await client.request('fan', { room, data })),
+        onBroadcast: (listener) => void fans.push(listener),
       },
       onDown: (listener) => void down.push(listener),
       onUp: () => {}, // never reconnects

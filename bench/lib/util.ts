@@ -67,3 +67,8 @@ export function timeSync(n: number, body: (i: number) => void): number {
   for (let i = 0; i < n; i++) body(i);
   return (cpuUs() - t0) / n;
 }
+
+/** Rejects after `ms` with a message naming what did not finish: a bench step must never hang. */
+export function deadline(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms).unref());
+}

@@ -2,7 +2,7 @@
 // (protoo's convention). A reconnecting peer replaces its stale Peer object.
 import { createServer } from 'node:http';
 import protooServer from 'protoo-server';
-import { echo, note, slow, stats, whoami } from './common.js';
+import { echo, note, PUSH_DATA, pushCount, slow, stats, whoami } from './common.js';
 
 export async function start(port: number): Promise<number> {
   const http = createServer();
@@ -23,6 +23,11 @@ export async function start(port: number): Promise<number> {
           return resolve(whoami());
         case 'slow':
           return void slow(request.data).then(resolve);
+        case 'push': {
+          const n = pushCount(request.data);
+          for (let i = 0; i < n; i++) peer.notify('note', PUSH_DATA).catch(() => {});
+          return resolve({ n });
+        }
         default:
           return fail(404, `no method ${request.method}`);
       }

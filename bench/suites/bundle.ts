@@ -4,6 +4,9 @@
 //  protoo-client:    ships no browser bundle, so we bundle it here with esbuild (browser
 //                    platform, minified IIFE): `websocket` resolves to its browser stub
 //                    (the native WebSocket), `debug` and `events` are inlined.
+//  centrifuge:       dist/centrifuge.js as published (its script-tag build, JSON protocol)
+//  partysocket:      ships no browser bundle: bundled here with esbuild like protoo-client
+//                    (its reconnecting WebSocket, `export * from 'partysocket'`)
 //  raw ws:           0 bytes: a browser has WebSocket built in (plus your own few lines).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,15 +26,17 @@ export interface BundleRow {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const pkgFile = (name: string, path: string) => `${ROOT}node_modules/${name}/${path}`;
+/** The libraries compared are the bench's own dependencies (bench/package.json). */
+const BENCH = fileURLToPath(new URL('../', import.meta.url));
+const pkgFile = (name: string, path: string) => `${BENCH}node_modules/${name}/${path}`;
 const versionOf = (name: string) => (JSON.parse(readFileSync(pkgFile(name, 'package.json'), 'utf8')) as { version: string }).version;
 
 const gz = (code: Uint8Array | string) => gzipSync(code, { level: 9 }).length;
 const size = (code: Uint8Array | string) => (typeof code === 'string' ? Buffer.byteLength(code) : code.length);
 
-async function esbuildBundle(entry: string, globalName: string): Promise<Uint8Array> {
+async function esbuildBundle(entry: string, globalName: string, resolveDir = ROOT): Promise<Uint8Array> {
   const result = await build({
-    stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: entry, resolveDir, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'iife',
@@ -102,8 +107,12 @@ export async function runBundle(): Promise<BundleRow[]> {
   const sioVersion = versionOf('socket.io-client');
   rows.push({ library: 'socket.io', file: `socket.io-client@${sioVersion} dist/socket.io.min.js`, minifiedBytes: size(sio), gzipBytes: gz(sio) });
   const protooVersion = versionOf('protoo-client');
-  const protoo = await esbuildBundle(`module.exports = require('protoo-client');`, 'protooClient');
+  const protoo = await esbuildBundle(`module.exports = require('protoo-client');`, 'protooClient', BENCH);
   rows.push({ library: 'protoo', file: `protoo-client@${protooVersion} (esbuild, browser, minified)`, minifiedBytes: size(protoo), gzipBytes: gz(protoo), note: 'no published browser bundle; bundled here' });
+  const centrifuge = readFileSync(pkgFile('centrifuge', 'dist/centrifuge.js'));
+  rows.push({ library: 'centrifuge', file: `centrifuge@${versionOf('centrifuge')} dist/centrifuge.js`, minifiedBytes: size(centrifuge), gzipBytes: gz(centrifuge), note: 'its published script-tag build' });
+  const party = await esbuildBundle(`export * from 'partysocket';`, 'PartySocket', BENCH);
+  rows.push({ library: 'partysocket', file: `partysocket@${versionOf('partysocket')} (esbuild, browser, minified)`, minifiedBytes: size(party), gzipBytes: gz(party), note: 'no published browser bundle; bundled here. A reconnecting WebSocket: no requests, rooms or replay' });
   for (const row of rows) log(`bundle ${row.library}: ${row.gzipBytes} B gzipped (${row.file})`);
   return rows;
 }

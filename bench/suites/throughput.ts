@@ -1,4 +1,4 @@
-// Throughput: sequential round trips, 100 requests in flight, and notifications, for every
+// Throughput: sequential round trips, 100 requests in flight, and notifications both ways, for every
 // library, in interleaved rounds (every round measures every library once per metric, in
 // a rotating order), so drift in the machine's speed hits all libraries alike.
 import type { BenchClient } from '../clients/types.js';
@@ -6,7 +6,7 @@ import { ServerChild } from '../lib/child.js';
 import { CONTENDERS } from '../lib/contenders.js';
 import { log, median, now, payload, tick } from '../lib/util.js';
 
-export const METRICS = ['sequential', 'pipelined', 'notifications'] as const;
+export const METRICS = ['sequential', 'pipelined', 'notifications', 'pushes'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export interface ThroughputResult {
@@ -131,6 +131,51 @@ export async function notifications(client: BenchClient, windowMs: number, repor
   return { ops: after - before, seconds: elapsed / 1000 };
 }
 
+/** Counts each client's "note" notifications from the server, from the first time it is asked. */
+interface Inbox {
+  count: number;
+  waiter?: { at: number; resolve(): void };
+}
+const inboxes = new WeakMap<BenchClient, Inbox>();
+
+function inboxOf(client: BenchClient): Inbox {
+  let inbox = inboxes.get(client);
+  if (inbox === undefined) {
+    const created: Inbox = { count: 0 };
+    client.onNotification((method) => {
+      if (method !== 'note') return;
+      created.count++;
+      if (created.waiter !== undefined && created.count >= created.waiter.at) {
+        const { resolve } = created.waiter;
+        created.waiter = undefined;
+        resolve();
+      }
+    });
+    inboxes.set(client, (inbox = created));
+  }
+  return inbox;
+}
+
+/**
+ * Server -> client notifications: ask the server for 100 at a time ("push"), wait for the
+ * answer and for the 100th to arrive, repeat for the window. The rate counts notifications
+ * received per second. With `batches`, exactly that many batches instead of a window.
+ */
+export async function pushes(client: BenchClient, windowMs: number, batches?: number): Promise<Run> {
+  const inbox = inboxOf(client);
+  const start = now();
+  const end = start + windowMs;
+  const first = inbox.count;
+  let asked = 0;
+  // With `batches`: exactly that many batches of 100, whatever the time.
+  while (batches === undefined ? now() < end : asked < batches * 100) {
+    asked += 100;
+    const arrived = new Promise<void>((resolve) => (inbox.waiter = { at: first + asked, resolve }));
+    await Promise.all([client.request('push', { n: 100 }), arrived]);
+  }
+  return { ops: inbox.count - first, seconds: (now() - start) / 1000 };
+}
+
 /** Fail (instead of hanging) if the server dies or a measurement takes far longer than its window. */
 function guarded<T>(work: Promise<T>, server: ServerChild, what: string, windowMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -154,10 +199,10 @@ export async function runThroughput(opts: { rounds: number; windowMs: number; de
     tally.set(key, entry);
   };
   const samples: ThroughputResult['samples'] = {};
-  for (const { client } of CONTENDERS) samples[client.name] = { sequential: [], pipelined: [], notifications: [] };
+  for (const { client } of CONTENDERS) samples[client.name] = { sequential: [], pipelined: [], notifications: [], pushes: [] };
 
   const cpu: ThroughputResult['cpu'] = {};
-  for (const { client } of CONTENDERS) cpu[client.name] = { sequential: [], pipelined: [], notifications: [] };
+  for (const { client } of CONTENDERS) cpu[client.name] = { sequential: [], pipelined: [], notifications: [], pushes: [] };
 
   /** One measurement: ops/s, plus CPU µs/op of this (client) process and of the server process. */
   const measure = async (metric: Metric, i: number, ms: number) => {
@@ -169,7 +214,8 @@ export async function runThroughput(opts: { rounds: number; windowMs: number; de
     let run: Run;
     if (metric === 'sequential') run = await sequential(client, ms, reporter(name));
     else if (metric === 'pipelined') run = await pipelined(client, ms, depth, reporter(name));
-    else run = await notifications(client, ms, reporter(name));
+    else if (metric === 'notifications') run = await notifications(client, ms, reporter(name));
+    else run = await pushes(client, ms);
     const clientUsed = process.cpuUsage(clientBefore);
     const serverAfter = ((await client.request('stats', null)) as ServerStats).cpuUs;
     return {

@@ -60,6 +60,7 @@ declare module 'protoo-server' {
     on(event: 'request', listener: (request: ProtooRequest, accept: (data?: unknown) => void, reject: (code: number | Error, reason?: string) => void) => void): this;
     on(event: 'notification', listener: (notification: ProtooNotification) => void): this;
     on(event: 'close', listener: () => void): this;
+    notify(method: string, data?: unknown): Promise<void>;
     close(): void;
   }
 

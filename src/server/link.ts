@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
 import { overFrame, splitMessage, type Reassembler } from '../protocol/chunks.js';
 import { utf8Length } from '../protocol/codec.js';
+import { batchWrites } from './cork.js';
 import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
 
@@ -92,6 +93,7 @@ export class Link {
       this.onSlow(this, buffered);
       return false;
     }
+    batchWrites(ws);
     ws.send(text);
     return true;
   }

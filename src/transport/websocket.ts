@@ -1,5 +1,6 @@
 import type { WebSocketCtor, WebSocketLike } from '../env.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
+import { batchWrites, isTooLarge, listenNatively } from './ws-node.js';
 
 /**
  * A Transport over a WHATWG-style WebSocket (the browser's, or `ws` in Node). `maxPayload`
@@ -12,7 +13,8 @@ export function webSocketTransport(WebSocket: WebSocketCtor, maxPayload?: number
 
 class WebSocketTransport implements Transport {
   #done = false;
-  #nativeListener: ((data: { toString(): string }, isBinary: boolean) => void) | undefined;
+  /** Stops `ws`'s native message listener (Node only). */
+  #unlisten: (() => void) | undefined;
   readonly #socket: WebSocketLike;
 
   constructor(socket: WebSocketLike, handlers: TransportHandlers) {
@@ -20,22 +22,16 @@ class WebSocketTransport implements Transport {
     socket.onopen = () => {
       if (!this.#done) handlers.onOpen();
     };
-    if (typeof socket.on === 'function' && typeof socket.off === 'function') {
-      // In Node (`ws`), skip the per-frame MessageEvent its `onmessage` shim allocates.
-      this.#nativeListener = (data, isBinary) => {
-        if (!this.#done) handlers.onMessage(isBinary ? data : data.toString());
-      };
-      socket.on('message', this.#nativeListener);
-    } else {
-      socket.onmessage = (event) => {
-        if (!this.#done) handlers.onMessage(event.data);
-      };
-    }
+    const onMessage = (data: unknown) => {
+      if (!this.#done) handlers.onMessage(data);
+    };
+    this.#unlisten = listenNatively(socket, onMessage);
+    if (!this.#unlisten) socket.onmessage = (event) => onMessage(event.data);
     // An error is always followed by close; close alone carries the code the Peer acts on.
     // Except a frame over `ws`'s maxPayload: it stops reading and waits for the server's close
     // (which a hostile server may never send), then reports 1006. Report 1009 now instead.
     socket.onerror = (event) => {
-      if (this.#done || (event as { error?: { code?: unknown } } | null)?.error?.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+      if (this.#done || !isTooLarge(event)) return;
       this.#done = true;
       handlers.onClose(1009, 'a frame from the server was larger than maxInboundBytes');
     };
@@ -47,7 +43,9 @@ class WebSocketTransport implements Transport {
   }
 
   send(text: string): void {
-    if (!this.#done) this.#socket.send(text);
+    if (this.#done) return;
+    batchWrites(this.#socket);
+    this.#socket.send(text);
   }
 
   close(code: number, reason: string): void {
@@ -77,7 +75,7 @@ class WebSocketTransport implements Transport {
     // Keep an error listener: `ws` emits 'error' for a socket closed while connecting.
     this.#socket.onopen = null;
     this.#socket.onmessage = null;
-    if (this.#nativeListener) this.#socket.off?.('message', this.#nativeListener);
+    this.#unlisten?.();
     this.#socket.onclose = null;
   }
 }

@@ -10,8 +10,8 @@ import { installedPackage, lastJsonLine, packed, runInApp } from './support/pack
 
 /**
  * Size budgets, in bytes after gzip -9 (what a user downloads), dependencies included. Where the
- * client does not fit its budget yet, `ceiling` is the size measured when the budget was set
- * (rounded up to 50 B) and README.md ("Size") says by how much and why: the test then holds that
+ * client does not fit its budget yet, `ceiling` is the size last measured (README.md, "Size",
+ * says by how much and why): the test then holds that
  * ceiling against regressions and prints the distance to the budget.
  */
 const SIZES = {
