@@ -9,13 +9,12 @@
 // - every notification of an answered `push` arrived exactly once, in order;
 // - nobody saw a peer-left, and every Peer ends open, in its first session.
 import { type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Peer, SignalError, type PeerOptions, type Room } from '../../src/index.js';
 import { spawnServer } from '../support/child-process.js';
-import { startRedis } from '../support/redis.js';
+import { freePort, startRedis } from '../support/redis.js';
 import { until } from '../support/wait.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -80,16 +79,6 @@ class NodeProcess {
     this.held = false;
     if (this.child === undefined) await this.start();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
