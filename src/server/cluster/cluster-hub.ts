@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../env.js';
 import { SignalError } from '../../errors.js';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { type HelloFrame, type RequestFrame } from '../../protocol/frames.js';
+import type { HelloFrame, RequestFrame } from '../../protocol/frames.js';
 import type { Link } from '../link.js';
 import type { NormalizedOptions } from '../options.js';
 import { encodeNotification, type NotificationOrigin } from '../outbox.js';
@@ -16,8 +16,6 @@ import { HeldSession } from './held.js';
 
 /** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
 const CLOSED_BY_CLIENT = 1000;
-/** Close code asking clients to come back later: the store is unreachable. Not terminal. */
-const TRY_AGAIN_LATER = 1013;
 
 /**
  * A server node whose sessions live in a shared Store: any node can resume a session,
@@ -77,7 +75,7 @@ export class ClusterHub extends SocketHub {
     return [...this.held.keys()];
   }
 
-  /** Queue a notification for a session on any node. True once handed to the store (false: unknown here and the store is down). */
+  /** Queue a notification for a session on any node. True once handed to the store, false while it is unreachable. */
   notify(peerId: string, method: string, data: unknown): boolean {
     return this.push([peerId], encodeNotification(method, data));
   }
@@ -118,7 +116,7 @@ export class ClusterHub extends SocketHub {
 
   protected async open(link: Link, hello: HelloFrame): Promise<void> {
     const store = this.connection;
-    if (store === undefined || !this.healthy) return this.drop(link, TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+    if (store === undefined || !this.healthy) return this.drop(link, CloseCode.TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
     const now = this.env.now();
     const resume = hello.resume;
     // Only a client that names this cluster's scope can resume here: one without scope
@@ -131,7 +129,7 @@ export class ClusterHub extends SocketHub {
       if (opened === undefined) opened = await store.open({ peerId: (peer = this.env.id()), create: true, ack: undefined, now }); // revoked by a kick
     } catch (error) {
       this.storeFailed(error);
-      return this.drop(link, TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+      return this.drop(link, CloseCode.TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
     }
     if (opened === undefined) throw new Error(`the store refused a fresh session id "${peer}"`);
     if (link.state === 'closed') {
@@ -259,7 +257,7 @@ export class ClusterHub extends SocketHub {
     if (!this.healthy) return;
     this.healthy = false;
     this.fire('warning', { code: 'STORE_UNAVAILABLE', message: `${reason}: closing every socket with 1013 until it is back`, cause });
-    for (const held of [...this.held.values()]) this.drop(held.link, TRY_AGAIN_LATER, reason);
+    for (const held of [...this.held.values()]) this.drop(held.link, CloseCode.TRY_AGAIN_LATER, reason);
   }
 
   /** The store answers again: serve, and detach the sessions whose sockets closed meanwhile. */
