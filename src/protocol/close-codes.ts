@@ -27,8 +27,6 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The server is shutting down or restarting. Not terminal. */
   GOING_AWAY: 1001,
-  /** Try again later: the server cannot reach the state it shares with other nodes. Not terminal. */
-  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** True when a close code tells the client to stop reconnecting. */

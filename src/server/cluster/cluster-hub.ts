@@ -16,6 +16,11 @@ import { HeldSession } from './held.js';
 
 /** A client closing with 1000 (`peer.close()`) is done: its session ends now, not after sessionTtl. */
 const CLOSED_BY_CLIENT = 1000;
+/**
+ * Try again later: this node cannot reach the store (PROTOCOL.md, "Clusters"). Not terminal.
+ * Kept out of the client's CloseCode: the client treats it like any non-terminal close.
+ */
+const TRY_AGAIN_LATER = 1013;
 
 /**
  * A server node whose sessions live in a shared Store: any node can resume a session,
@@ -116,7 +121,7 @@ export class ClusterHub extends SocketHub {
 
   protected async open(link: Link, hello: HelloFrame): Promise<void> {
     const store = this.connection;
-    if (store === undefined || !this.healthy) return this.drop(link, CloseCode.TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+    if (store === undefined || !this.healthy) return this.refuse(link);
     const now = this.env.now();
     const resume = hello.resume;
     // Only a client that names this cluster's scope can resume here: one without scope
@@ -129,12 +134,13 @@ export class ClusterHub extends SocketHub {
       if (opened === undefined) opened = await store.open({ peerId: (peer = this.env.id()), create: true, ack: undefined, now }); // revoked by a kick
     } catch (error) {
       this.storeFailed(error);
-      return this.drop(link, CloseCode.TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
+      return this.refuse(link);
     }
     if (opened === undefined) throw new Error(`the store refused a fresh session id "${peer}"`);
-    if (link.state === 'closed') {
-      // The socket closed while the store answered: the session waits for a resume.
-      return void store.detach(peer, opened.fence, now, this.options.sessionTtl).catch(this.storeFailed);
+    if (link.state === 'closed' || !this.healthy) {
+      // The socket closed, or the store failed, while it answered: the session waits for a resume.
+      this.detachHeld(new HeldSession(peer, '', opened.fence, link, 0, () => this.connection, this.storeFailed), now);
+      return this.refuse(link);
     }
     this.attach(link, store.scope, peer, opened, opened.resumed ? (hello.ack ?? 0) : 0);
   }
@@ -154,6 +160,7 @@ export class ClusterHub extends SocketHub {
 
   protected onRequest(link: Link, frame: RequestFrame, now: number): void {
     const held = link.session as HeldSession;
+    if (!this.healthy) return this.refuse(link);
     if (this.rooms !== undefined && ROOM_METHODS.includes(frame.method)) return this.serveRoom(held.id, link.auth, frame, now);
     this.served.serve(held.id, link.auth, frame);
   }
@@ -185,6 +192,11 @@ export class ClusterHub extends SocketHub {
     } else {
       this.detachHeld(held, now);
     }
+  }
+
+  /** Close a socket with 1013 while the store is unreachable: its client retries with backoff. */
+  private refuse(link: Link): void {
+    this.drop(link, TRY_AGAIN_LATER, 'the session store is unreachable: try again later');
   }
 
   private store(): StoreConnection {
@@ -257,7 +269,7 @@ export class ClusterHub extends SocketHub {
     if (!this.healthy) return;
     this.healthy = false;
     this.fire('warning', { code: 'STORE_UNAVAILABLE', message: `${reason}: closing every socket with 1013 until it is back`, cause });
-    for (const held of [...this.held.values()]) this.drop(held.link, CloseCode.TRY_AGAIN_LATER, reason);
+    for (const held of [...this.held.values()]) this.drop(held.link, TRY_AGAIN_LATER, reason);
   }
 
   /** The store answers again: serve, and detach the sessions whose sockets closed meanwhile. */
