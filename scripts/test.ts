@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureRedisServer } from '../test/support/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const bin = (file: string) => path.join(ROOT, 'node_modules', file);
@@ -85,6 +86,13 @@ function highlights(result: Result): { failed: string[]; notRun: string[] } {
 
 async function main(): Promise<void> {
   const serial = process.argv.includes('--serial');
+  // Several suites start redis-server: install it once, up front, rather than from test files
+  // running side by side. Without it (and without root) those tests fail and say how to get it.
+  try {
+    ensureRedisServer();
+  } catch (error) {
+    console.warn(paint(33, `NOTE ${(error as Error).message}`));
+  }
   const started = Date.now();
   const notStarted = (suite: Suite): Result => ({ name: suite.name, ok: false, ms: 0, output: 'not started: the build failed\n' });
   /** One build of dist/ for the package and browser suites, so neither builds while the other reads. */
