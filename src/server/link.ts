@@ -3,7 +3,8 @@ import { WebSocket } from 'ws';
 import type { TimerHandle } from '../env.js';
 import { overFrame, splitMessage, type Reassembler } from '../protocol/chunks.js';
 import { utf8Length } from '../protocol/codec.js';
-import { batchWrites } from './cork.js';
+import type { WebSocketLike } from '../env.js';
+import { batchWrites } from '../transport/ws-node.js';
 import type { ServerEnv } from './env.js';
 import type { RateLimit } from './options.js';
 
@@ -93,7 +94,7 @@ export class Link {
       this.onSlow(this, buffered);
       return false;
     }
-    batchWrites(ws);
+    batchWrites(ws as unknown as WebSocketLike); // the client's own tick batching: this is a ws socket too
     ws.send(text);
     return true;
   }

@@ -41,7 +41,7 @@ export class ClusterHub extends SocketHub {
   /** Whether a beat succeeded yet (the first one finds no record of this node). */
   private started = false;
   /** Sessions whose socket closed while the store was unreachable: detached once it is back. */
-  private orphans: HeldSession[] = [];
+  private orphans: Array<{ id: string; fence: number }> = [];
 
   constructor(options: NormalizedOptions, fire: Fire, report: (error: unknown) => void) {
     super(options, fire, report);
@@ -139,7 +139,7 @@ export class ClusterHub extends SocketHub {
     if (opened === undefined) throw new Error(`the store refused a fresh session id "${peer}"`);
     if (link.state === 'closed' || !this.healthy) {
       // The socket closed, or the store failed, while it answered: the session waits for a resume.
-      this.detachHeld(new HeldSession(peer, '', opened.fence, link, 0, () => this.connection, this.storeFailed), now);
+      this.detachHeld({ id: peer, fence: opened.fence }, now);
       return this.refuse(link);
     }
     this.attach(link, store.scope, peer, opened, opened.resumed ? (hello.ack ?? 0) : 0);
@@ -280,7 +280,7 @@ export class ClusterHub extends SocketHub {
   }
 
   /** The session waits in the store for a resume; if the store cannot be told, it is told once it is back. */
-  private detachHeld(held: HeldSession, now: number): void {
+  private detachHeld(held: { id: string; fence: number }, now: number): void {
     const store = this.connection;
     if (store === undefined || !this.healthy) return void this.orphans.push(held);
     store.detach(held.id, held.fence, now, this.options.sessionTtl).catch((error: unknown) => {
