@@ -3,7 +3,7 @@
 // minified bytes per source module of the browser build, for `import { Peer }` and for everything.
 //   npx tsx scripts/size-report.ts
 // The per-module figures are esbuild's estimate (minified, before gzip) of a browser bundle of
-// src/ with the same ws-node swap as rollup.config.mjs; they add up to about the bundler's size.
+// src/ with the same browser swaps as rollup.config.mjs; they add up to about the bundler's size.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,11 @@ import { build, type Plugin } from 'esbuild';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const gzip9 = (text: string | Uint8Array) => gzipSync(text, { level: 9 }).length;
 
-/** Same as rollup.config.mjs's browserSwap: browser builds never see src/transport/ws-node.ts. */
+/** Same as rollup.config.mjs's browserSwap: browser builds take X.browser.ts for ws-node.ts and default-websocket.ts. */
 const browserSwap: Plugin = {
   name: 'browser-swap',
   setup(b) {
-    b.onResolve({ filter: /\/ws-node\.js$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/ws-node\.js$/, 'ws-node.browser.ts')) }));
+    b.onResolve({ filter: /\/(ws-node|default-websocket)\.js$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/\.js$/, '.browser.ts')) }));
   },
 };
 

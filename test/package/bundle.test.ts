@@ -62,22 +62,24 @@ describe('tarball contents', () => {
 });
 
 describe('browser bundles', () => {
-  it('the UMD bundles inline every runtime dependency, the browser WebSocket shim, and never ws or zod', () => {
+  it('the UMD bundles inline every runtime dependency they use, take the browser WebSocket, and never ws, isomorphic-ws or zod', () => {
     for (const file of ['dist/resignal.umd.js', 'dist/resignal.umd.min.js']) {
       const sources = bundledSources(`${file}.map`);
-      expect(sources).toEqual(expect.arrayContaining(['node_modules/isomorphic-ws/browser.js', 'node_modules/nanoid/index.browser.js', 'node_modules/eventemitter3/index.js']));
-      expect(sources.filter((s) => /node_modules\/(zod\/|ws\/|isomorphic-ws\/node\.js)/.test(s))).toEqual([]);
+      expect(sources).toEqual(expect.arrayContaining(['node_modules/nanoid/index.browser.js', 'node_modules/eventemitter3/index.js', '../src/transport/default-websocket.browser.ts', '../src/transport/ws-node.browser.ts']));
+      expect(sources.filter((s) => /node_modules\/(zod|ws|isomorphic-ws)\//.test(s) || /src\/transport\/(ws-node|default-websocket)\.ts$/.test(s))).toEqual([]);
       const code = read(file);
       expect(code).not.toMatch(/\brequire\(\s*["'`]/); // no runtime require of anything
       expect(code).not.toMatch(/Sec-WebSocket|permessage-deflate|["']node:/);
     }
   });
 
-  it('the browser ESM build leaves only eventemitter3 and nanoid as imports: never ws, never zod', () => {
+  it('the browser ESM build leaves only eventemitter3 and nanoid as imports: never ws, isomorphic-ws or zod', () => {
     const code = read('dist/index.browser.mjs');
     const specifiers = [...code.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]).sort();
     expect(specifiers).toEqual(['eventemitter3', 'nanoid']);
-    expect(bundledSources('dist/index.browser.mjs.map').filter((s) => s.startsWith('node_modules/'))).toEqual(['node_modules/isomorphic-ws/browser.js']);
+    const sources = bundledSources('dist/index.browser.mjs.map');
+    expect(sources.filter((s) => s.startsWith('node_modules/'))).toEqual([]);
+    expect(sources).toEqual(expect.arrayContaining(['../src/transport/default-websocket.browser.ts', '../src/transport/ws-node.browser.ts']));
   });
 
   it('the WebRTC add-on has no dependencies and no trace of zod or ws', () => {
