@@ -55,6 +55,9 @@ export interface PeerRooms {
   closed(error: SignalError): void;
 }
 
+/** `peer.rooms` before the first `Room.join()`. */
+const NO_ROOMS: ReadonlyMap<string, Room> = new Map();
+
 /**
  * The rooms of `peer`, made by `create` on first use. Only room.ts calls it, so the room code
  * stays out of a bundle that imports `Peer` alone.
@@ -97,14 +100,14 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
   #counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
 
-  static {
-    roomsOf = <R extends PeerRooms>(peer: Peer<any>, create: (host: RoomsHost) => R): R =>
-      (peer.#rooms ??= create({
-        request: (method, data) => peer.request(method, data),
-        setTimeout: (fn, ms) => peer.#options.env.setTimeout(fn, ms),
-        reportError: (error) => peer.#options.env.reportError(error),
-      })) as R;
-  }
+  // Sets roomsOf, which needs this class's private names. A static field rather than a static
+  // block, which Safari has only since 16.4.
+  static readonly #plugRooms = (roomsOf = <R extends PeerRooms>(peer: Peer<any>, create: (host: RoomsHost) => R): R =>
+    (peer.#rooms ??= create({
+      request: (method, data) => peer.request(method, data),
+      setTimeout: (fn, ms) => peer.#options.env.setTimeout(fn, ms),
+      reportError: (error) => peer.#options.env.reportError(error),
+    })) as R);
 
   constructor(options: PeerOptions) {
     super();
@@ -153,7 +156,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
 
   /** The rooms this peer is in, by name (see `Room.join()`). */
   get rooms(): ReadonlyMap<string, Room> {
-    return this.#rooms?.joined ?? new Map();
+    return this.#rooms?.joined ?? NO_ROOMS;
   }
 
   stats(): PeerStats {

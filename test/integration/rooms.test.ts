@@ -67,6 +67,7 @@ describe('rooms', () => {
     const bob = await connected(direct(server));
     await Promise.all([alice.connect(), bob.connect()]);
 
+    expect(alice.rooms.size).toBe(0); // before the first Room.join()
     const roomA = await Room.join(alice, 'lobby', { name: 'Alice' });
     expect(roomA.name).toBe('lobby');
     expect(roomA.peers.size).toBe(0);
