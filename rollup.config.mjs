@@ -14,6 +14,7 @@
 // browser builds fail if zod reaches them.
 // All JS outputs carry source maps.
 import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -81,6 +82,17 @@ const browserSwap = () => ({
   },
 });
 
+/**
+ * The script tags inline eventemitter3's CommonJS file itself rather than its ESM wrapper, whose
+ * default import of that file costs an interop helper.
+ */
+const eventemitterCjs = () => ({
+  name: 'eventemitter-cjs',
+  resolveId(source) {
+    return source === 'eventemitter3' ? fileURLToPath(new URL('./node_modules/eventemitter3/index.js', import.meta.url)) : null;
+  },
+});
+
 const browserResolve = () => nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'], preferBuiltins: false });
 
 const configs = [
@@ -112,7 +124,7 @@ const configs = [
   ].map(([input, file]) => ({
     input,
     onwarn,
-    plugins: [forbidWs(), browserSwap(), browserResolve(), commonjs({ strictRequires: false }), ts()],
+    plugins: [forbidWs(), browserSwap(), eventemitterCjs(), browserResolve(), commonjs({ strictRequires: false }), ts()],
     output: [
       { file: `dist/${file}.umd.js`, format: 'umd', name: 'Resignal', extend: true, sourcemap: true, banner, exports: 'named' },
       {

@@ -98,7 +98,8 @@ export interface RoomControl {
  * so further ones are dropped and reported as `notifications-lost` once the room is joined.
  * `chars` counts the frames' text length.
  */
-export const HELD_LIMIT = { notifications: 2000, chars: 4 * 1024 * 1024 } as const;
+// `chars` is 4 MiB written out: a bundler keeps an unused object whose values are arithmetic.
+export const HELD_LIMIT = { notifications: 2000, chars: 4_194_304 } as const;
 
 interface Outgoing {
   /** Call order, so sends held across a rejoin go out in the order they were made. */
