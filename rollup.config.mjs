@@ -44,10 +44,11 @@ const ts = () => esbuild({ target: TARGET, tsconfig: 'tsconfig.json', sourceMap:
 const banner = `/*! ${pkg.name} v${pkg.version} | ${pkg.license} License */`;
 
 /**
- * The script-tag bundles' minifier. Each bundle carries its own copy of eventemitter3, so its
- * internal `_events`/`_eventsCount` fields can be renamed too (nothing outside the bundle reads them).
+ * The script-tag bundles' minifier. A bundle with its own copy of eventemitter3 (`inlinesEmitter`)
+ * also renames that copy's internal `_events`/`_eventsCount` fields: nothing outside the bundle reads them.
  */
-const minify = () => terser({ ecma: 2020, compress: { passes: 3 }, mangle: { properties: { regex: /^_events(Count)?$/ } }, format: { comments: /^!/ } });
+const minify = (inlinesEmitter) =>
+  terser({ ecma: 2020, compress: { passes: 2 }, ...(inlinesEmitter && { mangle: { properties: { regex: /^_events(Count)?$/ } } }), format: { comments: /^!/ } });
 
 /** Fails the build if `ws` (Node's WebSocket server/client) or zod ends up inside a browser bundle. */
 const forbidWs = () => ({
@@ -135,7 +136,7 @@ const configs = [
         sourcemap: true,
         banner,
         exports: 'named',
-        plugins: [minify()],
+        plugins: [minify(file === 'resignal')],
       },
     ],
   })),
@@ -154,7 +155,7 @@ const configs = [
         sourcemap: true,
         banner,
         exports: 'named',
-        plugins: [minify()],
+        plugins: [minify(true)],
       },
     ],
   },
