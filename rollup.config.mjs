@@ -1,7 +1,7 @@
 // Builds every file users install (see package.json "exports"):
 //   dist/index.mjs, dist/index.cjs       client for Node and bundlers; dependencies stay external
 //   dist/index.browser.mjs               client ESM for browsers/bundlers ("browser" condition):
-//                                        isomorphic-ws's browser file inlined, so `ws` is never reachable
+//                                        the runtime's own WebSocket, so `ws` is never reachable
 //   dist/webrtc.mjs, dist/webrtc.cjs     `resignal/webrtc`: negotiate(), no dependencies
 //   dist/server.mjs, dist/server.cjs     reference server, Node only
 //   dist/redis.mjs, dist/redis.cjs       `resignal/redis`: the Redis store for several server nodes (ioredis stays external)
@@ -14,6 +14,7 @@
 // browser builds fail if zod reaches them.
 // All JS outputs carry source maps.
 import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -42,6 +43,13 @@ const ts = () => esbuild({ target: TARGET, tsconfig: 'tsconfig.json', sourceMap:
 
 const banner = `/*! ${pkg.name} v${pkg.version} | ${pkg.license} License */`;
 
+/**
+ * The script-tag bundles' minifier. A bundle with its own copy of eventemitter3 (`inlinesEmitter`)
+ * also renames that copy's internal `_events`/`_eventsCount` fields: nothing outside the bundle reads them.
+ */
+const minify = (inlinesEmitter) =>
+  terser({ ecma: 2020, compress: { passes: 2 }, ...(inlinesEmitter && { mangle: { properties: { regex: /^_events(Count)?$/ } } }), format: { comments: /^!/ } });
+
 /** Fails the build if `ws` (Node's WebSocket server/client) or zod ends up inside a browser bundle. */
 const forbidWs = () => ({
   name: 'forbid-ws',
@@ -61,13 +69,28 @@ const onwarn = (warning, warn) => {
   warn(warning);
 };
 
-/** Browser builds take src/transport/ws-node.browser.ts for ws-node.ts: what only `ws` can do stays out. */
+/**
+ * Browser builds take src/transport/X.browser.ts for X.ts, for these X: what only `ws` can do
+ * (ws-node) and the default WebSocket (default-websocket: isomorphic-ws and `ws` stay out).
+ */
+const SWAPPED = /\/(ws-node|default-websocket)\.js$/;
 const browserSwap = () => ({
   name: 'browser-swap',
   async resolveId(source, importer, options) {
-    if (!source.endsWith('/ws-node.js')) return null;
-    const resolved = await this.resolve(source.replace(/\/ws-node\.js$/, '/ws-node.browser.js'), importer, { ...options, skipSelf: true });
-    return resolved ?? this.error(`browser-swap: no ws-node.browser for ${source} (imported by ${importer})`);
+    if (!SWAPPED.test(source)) return null;
+    const resolved = await this.resolve(source.replace(SWAPPED, '/$1.browser.js'), importer, { ...options, skipSelf: true });
+    return resolved ?? this.error(`browser-swap: no browser file for ${source} (imported by ${importer})`);
+  },
+});
+
+/**
+ * The script tags inline eventemitter3's CommonJS file itself rather than its ESM wrapper, whose
+ * default import of that file costs an interop helper.
+ */
+const eventemitterCjs = () => ({
+  name: 'eventemitter-cjs',
+  resolveId(source) {
+    return source === 'eventemitter3' ? fileURLToPath(new URL('./node_modules/eventemitter3/index.js', import.meta.url)) : null;
   },
 });
 
@@ -102,7 +125,7 @@ const configs = [
   ].map(([input, file]) => ({
     input,
     onwarn,
-    plugins: [forbidWs(), browserSwap(), browserResolve(), commonjs(), ts()],
+    plugins: [forbidWs(), browserSwap(), eventemitterCjs(), browserResolve(), commonjs({ strictRequires: false }), ts()],
     output: [
       { file: `dist/${file}.umd.js`, format: 'umd', name: 'Resignal', extend: true, sourcemap: true, banner, exports: 'named' },
       {
@@ -113,7 +136,7 @@ const configs = [
         sourcemap: true,
         banner,
         exports: 'named',
-        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+        plugins: [minify(file === 'resignal')],
       },
     ],
   })),
@@ -132,7 +155,7 @@ const configs = [
         sourcemap: true,
         banner,
         exports: 'named',
-        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: /^!/ } })],
+        plugins: [minify(true)],
       },
     ],
   },

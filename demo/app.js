@@ -3,7 +3,7 @@
 // just before, define `Resignal` and `ResignalE2E`.
 (() => {
   'use strict';
-  const { Peer, negotiate } = window.Resignal;
+  const { Peer, Room, negotiate } = window.Resignal;
   const { encryptRoom } = window.ResignalE2E;
   const $ = (id) => document.getElementById(id);
   const randomId = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => 'abcdefghijkmnpqrstuvwxyz23456789'[b % 32]).join('');
@@ -468,7 +468,7 @@
     await peer.connect();
     // Signals (SDP, candidates, app data) are sealed with the room secret: the server relays
     // ciphertext. Wrapped at once, before any held room event is delivered.
-    const joined = await peer.join(roomName, { name: myName });
+    const joined = await Room.join(peer, roomName, { name: myName });
     room = encrypted ? encryptRoom(joined, { secret: roomSecret, peer }) : joined;
     room.on('undecryptable', ({ from, reason, error }) => {
       events.push({ type: 'undecryptable', from, reason, at: Date.now() });

@@ -1,4 +1,4 @@
-import WebSocketImpl from 'isomorphic-ws';
+import { defaultWebSocket } from './transport/default-websocket.js';
 
 export type TimerHandle = unknown;
 
@@ -63,7 +63,7 @@ export function defaultEnv(): Env {
   const doc = g.document as VisibilityEvents | undefined;
   const report = g.reportError as ((e: unknown) => void) | undefined;
   return {
-    WebSocket: WebSocketImpl as unknown as WebSocketCtor,
+    WebSocket: defaultWebSocket(),
     now: () => Date.now(),
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),

@@ -14,7 +14,6 @@ import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/co
 import { ServerFrame } from './protocol/frame-guards.js';
 import type { RequestFrame, WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
-import { RoomRegistry } from './room-registry.js';
 import { REPLAY_MARK, SendBuffer } from './send-buffer.js';
 import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
@@ -39,6 +38,32 @@ export interface HandlerContext {
 
 export type RequestHandler = AnyRequestHandler<HandlerContext>;
 
+/** What a Peer lends its rooms (room-registry.ts). */
+export interface RoomsHost {
+  request(method: string, data: unknown): Promise<unknown>;
+  setTimeout(fn: () => void, ms: number): unknown;
+  reportError(error: unknown): void;
+}
+
+/** How a Peer drives its rooms: room-registry.ts, plugged in by the first `Room.join()`. */
+export interface PeerRooms {
+  readonly joined: ReadonlyMap<string, Room>;
+  /** A room notification goes to its room. False for anything else (an app notification). */
+  route(method: string, data: unknown, size: number): boolean;
+  opened(resumed: boolean): void;
+  lost(count: number, byRoom: Readonly<Record<string, number>> | undefined): void;
+  closed(error: SignalError): void;
+}
+
+/** `peer.rooms` before the first `Room.join()`. */
+const NO_ROOMS: ReadonlyMap<string, Room> = new Map();
+
+/**
+ * The rooms of `peer`, made by `create` on first use. Only room.ts calls it, so the room code
+ * stays out of a bundle that imports `Peer` alone.
+ */
+export let roomsOf: <R extends PeerRooms>(peer: Peer<any>, create: (host: RoomsHost) => R) => R;
+
 /**
  * A resilient signaling client. It owns no socket code: it coordinates a Transport, the
  * SendBuffer, the reconnect schedule and liveness, and turns their outcomes into events.
@@ -53,7 +78,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   readonly #acks: AckSchedule;
   readonly #network: NetworkWatch;
   readonly #handlers = new Map<string, RequestHandler>();
-  readonly #roomRegistry: RoomRegistry;
+  #rooms: PeerRooms | undefined;
   readonly #idPrefix = nanoid(10);
   #nextRequestId = 0;
 
@@ -75,6 +100,15 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #waiters: Array<{ resolve(): void; reject(error: SignalError): void }> = [];
   #counters = { rtt: undefined as number | undefined, reconnects: 0, received: 0 };
 
+  // Sets roomsOf, which needs this class's private names. A static field rather than a static
+  // block, which Safari has only since 16.4.
+  static readonly #plugRooms = (roomsOf = <R extends PeerRooms>(peer: Peer<any>, create: (host: RoomsHost) => R): R =>
+    (peer.#rooms ??= create({
+      request: (method, data) => peer.request(method, data),
+      setTimeout: (fn, ms) => peer.#options.env.setTimeout(fn, ms),
+      reportError: (error) => peer.#options.env.reportError(error),
+    })) as R);
+
   constructor(options: PeerOptions) {
     super();
     this.#options = normalizeOptions(options);
@@ -91,11 +125,6 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
       },
       onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
       onRtt: (ms) => (this.#counters.rtt = ms),
-    });
-    this.#roomRegistry = new RoomRegistry({
-      request: (method, data) => this.request(method, data),
-      setTimeout: (fn, ms) => env.setTimeout(fn, ms),
-      reportError: (error) => env.reportError(error),
     });
     this.#network = new NetworkWatch(env, {
       online: () => this.#attemptNow(),
@@ -125,9 +154,9 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     return this.#currentUrl;
   }
 
-  /** The rooms this peer is in, by name (see `join()`). */
+  /** The rooms this peer is in, by name (see `Room.join()`). */
   get rooms(): ReadonlyMap<string, Room> {
-    return this.#roomRegistry.joined;
+    return this.#rooms?.joined ?? NO_ROOMS;
   }
 
   stats(): PeerStats {
@@ -180,14 +209,6 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     if (this.#currentState === 'closed') throw this.#closedError(`notification "${method}"`);
     const { text, bytes } = encodeSized({ type: 'notification', method, data }, this.#options.maxSignalBytes, `notification "${method}"`, `maxSignalBytes (${this.#options.maxSignalBytes})`);
     this.#buffer.notify(text, bytes, method);
-  }
-
-  /**
-   * Join a room (queued while offline, like any request). Rejects with `REMOTE` and the
-   * server's `remoteCode` (`room-full`, `BAD_REQUEST`...). Joining a room already joined returns it.
-   */
-  join(room: string, meta?: unknown): Promise<Room> {
-    return this.#roomRegistry.join(room, meta);
   }
 
   /** Answer requests the server sends to this peer. The return value (or a thrown error) is the response. */
@@ -267,7 +288,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
         if (lost < 0) return;
         if (frame.seq !== undefined) this.#acks.received();
         if (lost > 0 && !this.#reportLost({ count: lost })) return;
-        if (this.#roomRegistry.route(frame.method, frame.data, (data as string).length)) return;
+        if (this.#rooms?.route(frame.method, frame.data, (data as string).length)) return;
         return this.#emitSafe('notification', { method: frame.method, data: frame.data });
       }
       case 'request':
@@ -304,7 +325,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const fit = chunks.welcomed(welcome.chunks);
     this.#buffer.attach((text) => chunks.write(send, text), { ...fit, dropped: (error) => this.#emitSafe('error', error) });
     if (generation !== this.#generation) return; // an error listener closed or replaced the link
-    this.#roomRegistry.opened(welcome.resumed);
+    this.#rooms?.opened(welcome.resumed);
     this.#emitSafe('open', { url: this.#currentUrl!, resumed: welcome.resumed, peerId: welcome.peer });
     const lost = welcome.lost;
     if (lost && lost.count > 0 && generation === this.#generation) this.#reportLost(lost.rooms ? { count: lost.count, rooms: lost.rooms } : { count: lost.count });
@@ -407,7 +428,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     this.#network.stop();
     this.#transport?.close(1000, 'closed by client');
     this.#transport = undefined;
-    this.#roomRegistry.closed(error);
+    this.#rooms?.closed(error);
     this.#buffer.failAll(error);
     this.#setState('closed');
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
@@ -418,7 +439,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
   #reportLost(event: NotificationsLostEvent): boolean {
     const generation = this.#generation;
     this.#emitSafe('notifications-lost', event);
-    if (generation === this.#generation) this.#roomRegistry.lost(event.count, event.rooms);
+    if (generation === this.#generation) this.#rooms?.lost(event.count, event.rooms);
     return generation === this.#generation;
   }
 

@@ -2,6 +2,7 @@ import { SignalError } from './errors.js';
 import { BroadcastNotice, JoinAnswer, PeerJoinedNotice, PeerLeftNotice, SignalNotice } from './protocol/room-guards.js';
 import type { Guard } from './protocol/check.js';
 import type * as R from './protocol/rooms.js';
+import type { PeerRooms, RoomsHost } from './peer.js';
 import { Room, type RoomControl, type RoomHost, type RoomMember } from './room.js';
 
 type Notice = R.PeerJoinedNotice | R.PeerLeftNotice | R.SignalNotice;
@@ -12,29 +13,23 @@ const notices: Record<string, Guard<Notice>> = {
   broadcast: BroadcastNotice,
 };
 
-export interface RoomRegistryHost {
-  request(method: string, data: unknown): Promise<unknown>;
-  setTimeout(fn: () => void, ms: number): unknown;
-  reportError(error: unknown): void;
-}
-
 interface Entry {
   room: Room;
   control: RoomControl;
 }
 
 /**
- * The rooms of one Peer: creates them on `join()`, routes the server's room notifications
+ * The rooms of one Peer: creates them on `Room.join()`, routes the server's room notifications
  * to them, and has them rejoin when a reconnect did not resume the session.
  */
-export class RoomRegistry {
+export class RoomRegistry implements PeerRooms {
   /** Joined rooms (including ones being rejoined), as `peer.rooms`. */
   readonly joined = new Map<string, Room>();
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<string, Promise<Room>>();
   readonly #roomHost: RoomHost;
 
-  constructor(host: RoomRegistryHost) {
+  constructor(host: RoomsHost) {
     this.#roomHost = {
       ...host,
       decodeJoin,

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { isSignalError, SignalError } from './errors.js';
 import { messageOf } from './protocol/thrown.js';
+import { roomsOf, type Peer } from './peer.js';
+import { RoomRegistry } from './room-registry.js';
 
 /** Another peer in a room. */
 export interface RoomMember {
@@ -96,7 +98,8 @@ export interface RoomControl {
  * so further ones are dropped and reported as `notifications-lost` once the room is joined.
  * `chars` counts the frames' text length.
  */
-export const HELD_LIMIT = { notifications: 2000, chars: 4 * 1024 * 1024 } as const;
+// `chars` is 4 MiB written out: a bundler keeps an unused object whose values are arithmetic.
+export const HELD_LIMIT = { notifications: 2000, chars: 4_194_304 } as const;
 
 interface Outgoing {
   /** Call order, so sends held across a rejoin go out in the order they were made. */
@@ -112,7 +115,7 @@ interface Outgoing {
 type RoomState = 'joining' | 'joined' | 'rejoining' | 'left';
 
 /**
- * A room this peer joined, from `peer.join()`. `peers` is kept current by the server's
+ * A room this peer joined, from `Room.join(peer, name)`. `peers` is kept current by the server's
  * notifications. After a reconnect that resumed the session nothing happens here: the server
  * kept the membership and buffered what was sent meanwhile. After one that did not (server
  * restart, failover), the room is joined again on its own and emits `rejoined`.
@@ -136,7 +139,16 @@ export class Room extends EventEmitter<RoomEvents> {
   #epoch = 0;
   #sends = 0;
 
-  /** Rooms are made by `peer.join()`. */
+  /**
+   * Join room `name` with `peer` (queued while offline, like any request). `meta` is what the
+   * other members see of this peer. Rejects with `REMOTE` and the server's `remoteCode`
+   * (`room-full`, `BAD_REQUEST`...). Joining a room already joined returns it.
+   */
+  static join(peer: Peer<any>, name: string, meta?: unknown): Promise<Room> {
+    return roomsOf(peer, (host) => new RoomRegistry(host)).join(name, meta);
+  }
+
+  /** Rooms are made by `Room.join()`. */
   constructor(name: string, meta: unknown, host: RoomHost, attach: (control: RoomControl) => void) {
     super();
     this.name = name;

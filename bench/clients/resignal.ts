@@ -5,7 +5,7 @@ import type { BenchClient, Contender } from './types.js';
 export const resignal: Contender = {
   name: 'resignal',
   async connect(options) {
-    const { Peer } = await loadClient();
+    const { Peer, Room } = await loadClient();
     const peer = new Peer({
       urls: options.targets.map(({ host, port }) => `ws://${host}:${port}/rtc`),
       ...(options.heartbeatMs !== undefined && { heartbeat: { interval: options.heartbeatMs } }),
@@ -20,7 +20,7 @@ export const resignal: Contender = {
       onNotification: (listener) => void peer.on('notification', ({ method, data }) => listener(method, data)),
       rooms: {
         async join(name) {
-          const room = await peer.join(name);
+          const room = await Room.join(peer, name);
           room.on('broadcast', ({ data }) => fans.forEach((listener) => listener(data)));
           joined.set(name, room);
         },

@@ -51,7 +51,7 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
   const a = await NodeProcess.start('resignal', { ...env, NODE_ID: 'a' }, o.execArgv);
   const b = await NodeProcess.start('resignal', { ...env, NODE_ID: 'b' }, o.execArgv);
   const meter = () => cpuMeter({ redis: redis.pid, a: a.pid, b: b.pid, peers: process.pid });
-  const { Peer } = await loadClient();
+  const { Peer, Room } = await loadClient();
   const peers: Peer[] = [];
   const rows: FlowRow[] = [];
   try {
@@ -103,8 +103,8 @@ export async function runFlow(o: FlowOptions): Promise<FlowRow[]> {
     // Rooms of two: Peer i on A with Peer i on B.
     const rooms: Room[] = [];
     for (let i = 0; i < o.peersPerNode; i++) {
-      const room = await onA[i]!.join(`pair-${i}`);
-      const other = await onB[i]!.join(`pair-${i}`);
+      const room = await Room.join(onA[i]!, `pair-${i}`);
+      const other = await Room.join(onB[i]!, `pair-${i}`);
       const receiver = onB[i]!;
       other.on('signal', ({ data }) => inbox.add(receiver.id!, data as { s: number; t: number }, keep));
       rooms.push(room);

@@ -69,9 +69,11 @@ async function resignalRow(): Promise<BundleRow> {
   return { library: 'resignal', file: 'src/index.ts (esbuild)', minifiedBytes: size(code), gzipBytes: gz(code), note: '`npm run build` did not produce dist/resignal.umd.min.js; bundled src/index.ts with esbuild instead' };
 }
 
-/** Minified bytes per source package of a browser bundle of src/index.ts (esbuild metafile). */
+/** Minified bytes per source package of a browser bundle of src/index.ts (esbuild metafile); scripts/size-report.ts has them per module. */
 async function composition(): Promise<Array<{ part: string; bytes: number }>> {
   const result = await build({
+    // The browser files of rollup.config.mjs's browser swap, as in the script tag.
+    plugins: [{ name: 'browser-swap', setup: (b) => void b.onResolve({ filter: /\/(ws-node|default-websocket)\.js$/ }, (args) => ({ path: `${args.resolveDir}/${args.path.replace(/\.js$/, '.browser.ts')}` })) }],
     entryPoints: [`${ROOT}src/index.ts`],
     bundle: true,
     minify: true,

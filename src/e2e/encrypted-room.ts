@@ -162,7 +162,7 @@ export class EncryptedRoom extends EventEmitter<EncryptedRoomEvents> {
 /**
  * Wrap a joined Room so its signals and broadcasts are encrypted end to end. The key is
  * derived from `secret` and the room name; the secret never leaves this side. Call it right
- * after `join()` resolves (before awaiting anything else), like adding the Room's listeners.
+ * after `Room.join()` resolves (before awaiting anything else), like adding the Room's listeners.
  */
 export function encryptRoom(room: Room, options: EncryptRoomOptions): EncryptedRoom {
   const crypto = options.crypto ?? (globalThis as { crypto?: WebCryptoLike }).crypto;

@@ -2,6 +2,8 @@
 // (the browser) or time per frame (the server's hot path). Each guard mirrors one zod schema in
 // this folder; test/unit/guard-differential.test.ts proves they accept exactly the same values
 // (JSON values, as JSON.parse produces them), and reports the same path.
+// The guard builders are marked side-effect free, so a bundler drops every guard its bundle
+// never calls (the client's bundle has no use for the server's guards, nor a Peer without rooms for the room guards).
 
 /** What was wrong, and where: `path` from the root of the value (empty for the value itself). */
 export interface Issue {
@@ -46,6 +48,7 @@ function codePoints(text: string): number {
 }
 
 /** A string of `min`..`max` code points (zod `z.string()` with `z.minLength`/`z.maxLength`). */
+/* @__NO_SIDE_EFFECTS__ */
 export const string =
   (min = 0, max = Infinity): Check =>
   (v) => {
@@ -64,12 +67,14 @@ export const count: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 
 
 export const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : issue('a boolean', v));
 
+/* @__NO_SIDE_EFFECTS__ */
 export const literal =
   (expected: string | boolean): Check =>
   (v) =>
     v === expected ? undefined : issue(JSON.stringify(expected), v);
 
 /** Absent (undefined) or valid (zod `z.optional()`). */
+/* @__NO_SIDE_EFFECTS__ */
 export const optional =
   (check: Check): Check =>
   (v) =>
@@ -81,6 +86,7 @@ function at(key: string | number, found: Issue | undefined): Issue | undefined {
 }
 
 /** A non-array object whose listed keys pass; other keys are ignored (zod `z.object()`, which strips them). */
+/* @__NO_SIDE_EFFECTS__ */
 export function object(shape: Record<string, Check>): Check {
   const keys = Object.keys(shape);
   const checks = keys.map((key) => shape[key]!);
@@ -94,6 +100,7 @@ export function object(shape: Record<string, Check>): Check {
   };
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 export function array(item: Check): Check {
   return (v) => {
     if (!Array.isArray(v)) return issue('an array', v);
@@ -106,6 +113,7 @@ export function array(item: Check): Check {
 }
 
 /** Valid for either check (zod `z.union([a, b])`, which reports a failure at the union itself). */
+/* @__NO_SIDE_EFFECTS__ */
 export function either(a: Check, b: Check): Check {
   return (v) => (a(v) === undefined || b(v) === undefined ? undefined : issue('one of the allowed shapes', v));
 }
@@ -114,6 +122,7 @@ export function either(a: Check, b: Check): Check {
  * An object of string keys to valid values (zod `z.record(z.string(), ...)`). Like zod, a key
  * named `__proto__` is skipped: zod drops it from its output instead of checking it.
  */
+/* @__NO_SIDE_EFFECTS__ */
 export function record(value: Check): Check {
   return (v) => {
     if (!isObject(v)) return issue('an object', v);
@@ -127,6 +136,7 @@ export function record(value: Check): Check {
 }
 
 /** One of several object shapes, picked by the value of `key` (zod `z.discriminatedUnion()`). */
+/* @__NO_SIDE_EFFECTS__ */
 export function oneOf(key: string, options: Array<[string | boolean, Check]>): Check {
   const byTag = new Map(options);
   const tags = options.map(([tag]) => JSON.stringify(tag)).join(', ');

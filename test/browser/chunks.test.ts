@@ -29,13 +29,13 @@ describe('large messages in Chromium', () => {
       await page.goto(bundle);
       await page.addScriptTag({ url: bundle });
       const result = await page.evaluate(async () => {
-        const { Peer } = (window as unknown as { Resignal: typeof import('../../src/index.js') }).Resignal;
+        const { Peer, Room } = (window as unknown as { Resignal: typeof import('../../src/index.js') }).Resignal;
         const url = `${location.origin.replace(/^http/, 'ws')}/rtc`;
         const [a, b] = [new Peer({ urls: url }), new Peer({ urls: url })];
         await Promise.all([a.connect(), b.connect()]);
         const name = `big-${Math.random().toString(36).slice(2)}`;
-        const roomB = await b.join(name);
-        const roomA = await a.join(name);
+        const roomB = await Room.join(b, name);
+        const roomA = await Room.join(a, name);
         const received: unknown[] = [];
         const both = new Promise<void>((resolve) => roomB.on('signal', ({ data }) => received.push(data) === 2 && resolve()));
         const big = 'é€😀x'.repeat(30_000); // 300 kB of UTF-8: 2-, 3- and 4-byte characters

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { WebSocketCtor } from '../../src/env.js';
-import { Peer, type PeerOptions } from '../../src/index.js';
+import { Peer, Room, type PeerOptions } from '../../src/index.js';
 import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { rawServers } from '../support/raw-server.js';
@@ -76,8 +76,8 @@ describe('messages over the frame limit', () => {
     const server = await startServer();
     const [a, b] = [makePeer(url(server)), makePeer(url(server))];
     await Promise.all([a.connect(), b.connect()]);
-    const roomB = await b.join('call');
-    const roomA = await a.join('call');
+    const roomB = await Room.join(b, 'call');
+    const roomA = await Room.join(a, 'call');
     const signals: unknown[] = [];
     roomB.on('signal', ({ data }) => signals.push(data));
     const sdp = { sdp: big(6_000, 'a=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\r\n'.slice(0, 50)) };

@@ -1,7 +1,7 @@
 // A cluster over a real redis-server that goes away: stopped for a while (sessions survive,
 // nodes fail closed meanwhile), or restarted empty (a new scope: new sessions, rooms rejoined).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Peer, type PeerOptions } from '../../src/index.js';
+import { Peer, Room, type PeerOptions } from '../../src/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { startCluster, type Node } from '../support/cluster.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -36,8 +36,8 @@ describe('a cluster whose Redis goes away', () => {
     for (const n of nodes) n.server.on('warning', ({ code }) => warnings.push(code));
     const [a, b] = [peer(nodes[0]!.url), peer(nodes[1]!.url)];
     const [openA, openB] = await Promise.all([nextEvent(a, 'open'), nextEvent(b, 'open')]);
-    const roomA = await a.join('r');
-    const roomB = await b.join('r');
+    const roomA = await Room.join(a, 'r');
+    const roomB = await Room.join(b, 'r');
     await until(() => roomA.peers.size === 1, 10_000, 'a to see b');
     const closes: number[] = [];
     a.on('close', ({ code }) => closes.push(code));
@@ -61,8 +61,8 @@ describe('a cluster whose Redis goes away', () => {
   it('restarted empty: a new scope, so every Peer starts a new session and rejoins its rooms', async () => {
     const [a, b] = [peer(nodes[0]!.url), peer(nodes[1]!.url)];
     await Promise.all([nextEvent(a, 'open'), nextEvent(b, 'open')]);
-    const roomA = await a.join('r');
-    const roomB = await b.join('r');
+    const roomA = await Room.join(a, 'r');
+    const roomB = await Room.join(b, 'r');
     await until(() => roomA.peers.size === 1 && roomB.peers.size === 1, 10_000, 'both to see each other');
     const rejoined = [nextEvent(roomA, 'rejoined', () => true, 20_000), nextEvent(roomB, 'rejoined', () => true, 20_000)];
     const fresh = [nextEvent(a, 'open', (e) => !e.resumed, 20_000), nextEvent(b, 'open', (e) => !e.resumed, 20_000)];

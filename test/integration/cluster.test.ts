@@ -2,7 +2,7 @@
 // its session, its rooms and every notification; rooms, notify and kick work across nodes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Peer, type PeerOptions, type Room } from '../../src/index.js';
+import { Peer, type PeerOptions, Room } from '../../src/index.js';
 import { RedisStore } from '../../src/redis/index.js';
 import { MemoryStore } from '../../src/server/index.js';
 import type { Store } from '../../src/server/store/store.js';
@@ -77,7 +77,7 @@ function clusterSuite(name: string, makeStore: () => Promise<{ store: Store; dis
       const peers = nodes.map((n) => peer(n.url));
       await Promise.all(peers.map((p) => nextEvent(p, 'open')));
       const rooms: Room[] = [];
-      for (const p of peers) rooms.push(await p.join('lobby', { meta: { name: p.id } }));
+      for (const p of peers) rooms.push(await Room.join(p, 'lobby', { meta: { name: p.id } }));
       await until(() => rooms.every((r) => r.peers.size === 2), 10_000, 'everyone to see everyone');
       const orders = rooms.map(() => [] as string[]);
       rooms.forEach((room, i) => room.on('broadcast', ({ data }) => orders[i]!.push(data as string)));
@@ -114,8 +114,8 @@ function clusterSuite(name: string, makeStore: () => Promise<{ store: Store; dis
       const mover = peer([a.url, b.url]);
       const watcher = peer(c.url);
       await Promise.all([nextEvent(mover, 'open'), nextEvent(watcher, 'open')]);
-      const moverRoom = await mover.join('r');
-      const watcherRoom = await watcher.join('r');
+      const moverRoom = await Room.join(mover, 'r');
+      const watcherRoom = await Room.join(watcher, 'r');
       await until(() => moverRoom.peers.size === 1, 10_000, 'the watcher to be seen');
       const left: unknown[] = [];
       watcherRoom.on('peer-left', (e) => left.push(e));

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { Peer } from '../../src/index.js';
+import { Peer, Room } from '../../src/index.js';
 import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
 import { nextEvent, until } from '../support/wait.js';
 
@@ -53,7 +53,7 @@ async function call(options: SignalingServerOptions) {
   const peers = [0, 1].map(() => new Peer({ urls: `ws://127.0.0.1:${proxy.port}/rtc`, WebSocket: Recording as never }));
   cleanup.push(() => peers.forEach((p) => p.close()));
   await Promise.all(peers.map((p) => p.connect()));
-  const [ra, rb] = [await peers[0]!.join('z'), await peers[1]!.join('z')];
+  const [ra, rb] = [await Room.join(peers[0]!, 'z'), await Room.join(peers[1]!, 'z')];
   await until(() => ra.peers.size === 1, 10_000, 'both in the room');
   const before = { ...proxy.bytes };
   const got: unknown[] = [];

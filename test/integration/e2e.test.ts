@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encryptRoom, type EncryptedRoom, type UndecryptableEvent } from '../../src/e2e/index.js';
-import { Peer, type Room } from '../../src/index.js';
+import { Peer, Room } from '../../src/index.js';
 import { SignalingServer } from '../../src/server/index.js';
 import { memoryTransport } from '../support/memory-transport.js';
 import { nextEvent, until } from '../support/wait.js';
@@ -28,7 +28,7 @@ async function setup(n: number, room = 'secret-room') {
     cleanup.push(() => peer.close());
     await peer.connect();
     peers.push(peer);
-    rooms.push(await peer.join(room));
+    rooms.push(await Room.join(peer, room));
   }
   for (const r of rooms) await until(() => r.peers.size === n - 1, 10_000, 'everyone in the room');
   return { server, memory, peers, rooms };
@@ -95,8 +95,8 @@ describe('encrypted rooms', () => {
     expect(await failed).toMatchObject({ from: idB, reason: 'unauthentic' });
 
     // The same sender replays it into another room with the same secret: bound to room-one.
-    const a2 = encryptRoom(await peers[0]!.join('room-two'), { secret: SECRET, peer: peers[0]!, crypto });
-    const b2 = encryptRoom(await peers[1]!.join('room-two'), { secret: SECRET, peer: peers[1]!, crypto });
+    const a2 = encryptRoom(await Room.join(peers[0]!, 'room-two'), { secret: SECRET, peer: peers[0]!, crypto });
+    const b2 = encryptRoom(await Room.join(peers[1]!, 'room-two'), { secret: SECRET, peer: peers[1]!, crypto });
     await until(() => a2.peers.has(idB!), 10_000, 'B in room-two');
     failed = undecryptable(b2);
     await a2.room.signal(idB!, envelope);

@@ -3,7 +3,7 @@
 // hostile one that floods a room whose join it never answers or sends huge frames, and one
 // that expires the token. What the reference server does is in peer-trust.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, type PeerOptions } from '../../src/index.js';
+import { Peer, Room, type PeerOptions } from '../../src/index.js';
 import { HELD_LIMIT } from '../../src/room.js';
 import { scriptedServer, type ScriptedLink } from '../support/scripted-server.js';
 import { nextEvent, until } from '../support/wait.js';
@@ -38,7 +38,7 @@ async function open(peer: Peer, server: Awaited<ReturnType<typeof start>>): Prom
 
 /** Join `room` through the scripted link (answering the join with no other members). */
 async function join(peer: Peer, link: ScriptedLink, room: string) {
-  const joining = peer.join(room);
+  const joining = Room.join(peer, room);
   await link.answer('join', { peers: [] });
   return joining;
 }
@@ -114,7 +114,7 @@ describe('Peer: hostile server', () => {
     const server = await start();
     const peer = makePeer(server.url);
     const link = await open(peer, server);
-    const joining = peer.join('flooded');
+    const joining = Room.join(peer, 'flooded');
     const request = await link.next((frame) => frame.type === 'request' && frame.method === 'join');
     const flood = HELD_LIMIT.notifications + 500;
     for (let seq = 1; seq <= flood; seq++) link.notify('signal', signal('flooded', seq), seq);

@@ -2,7 +2,7 @@
 // with link faults from a real TCP proxy and real server restarts. Timings are shortened
 // through options, never faked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer, SignalError, type PeerOptions, type Room, type RoomEvents } from '../../src/index.js';
+import { Peer, SignalError, type PeerOptions, Room, type RoomEvents } from '../../src/index.js';
 import { SignalingServer, type SignalingServerOptions } from '../../src/server/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { nextEvent, sleep, until } from '../support/wait.js';
@@ -67,24 +67,25 @@ describe('rooms', () => {
     const bob = await connected(direct(server));
     await Promise.all([alice.connect(), bob.connect()]);
 
-    const roomA = await alice.join('lobby', { name: 'Alice' });
+    expect(alice.rooms.size).toBe(0); // before the first Room.join()
+    const roomA = await Room.join(alice, 'lobby', { name: 'Alice' });
     expect(roomA.name).toBe('lobby');
     expect(roomA.peers.size).toBe(0);
     expect(alice.rooms.get('lobby')).toBe(roomA);
     const joined = nextEvent(roomA, 'peer-joined');
-    const roomB = await bob.join('lobby');
+    const roomB = await Room.join(bob, 'lobby');
     expect([...roomB.peers.values()]).toEqual([{ id: alice.id, meta: { name: 'Alice' } }]);
     expect(await joined).toEqual({ peer: { id: bob.id, meta: null } });
     expect(ids(roomA)).toEqual([bob.id]);
-    expect(await bob.join('lobby')).toBe(roomB); // joining again returns the same room
+    expect(await Room.join(bob, 'lobby')).toBe(roomB); // joining again returns the same room
   });
 
   it('relays signal to one member and broadcast to the others, with the sender id', async () => {
     const server = await startServer();
     const [a, b, c] = await Promise.all([connected(direct(server)), connected(direct(server)), connected(direct(server))]);
-    const roomA = await a.join('r');
-    const roomB = await b.join('r');
-    const roomC = await c.join('r');
+    const roomA = await Room.join(a, 'r');
+    const roomB = await Room.join(b, 'r');
+    const roomC = await Room.join(c, 'r');
     const atB = record(roomB, 'signal', 'broadcast');
     const atC = record(roomC, 'signal', 'broadcast');
     const atA = record(roomA, 'signal', 'broadcast');
@@ -105,9 +106,9 @@ describe('rooms', () => {
   it('keeps rooms apart: no event crosses rooms, and nobody reaches a peer outside its rooms', async () => {
     const server = await startServer();
     const [a, b, c] = await Promise.all([connected(direct(server)), connected(direct(server)), connected(direct(server))]);
-    const red = await a.join('red');
-    const redB = await b.join('red');
-    const blue = await c.join('blue');
+    const red = await Room.join(a, 'red');
+    const redB = await Room.join(b, 'red');
+    const blue = await Room.join(c, 'blue');
     const atBlue = record(blue, 'peer-joined', 'signal', 'broadcast');
 
     const arrived = nextEvent(redB, 'broadcast');
@@ -125,26 +126,26 @@ describe('rooms', () => {
   it('rejects a join with room-full at capacity and BAD_REQUEST for an invalid name', async () => {
     const server = await startServer({ rooms: { maxPeers: 2 } });
     const [a, b, c] = await Promise.all([connected(direct(server)), connected(direct(server)), connected(direct(server))]);
-    await a.join('pair');
-    await b.join('pair');
-    const full = await c.join('pair').catch((e: SignalError) => e);
+    await Room.join(a, 'pair');
+    await Room.join(b, 'pair');
+    const full = await Room.join(c, 'pair').catch((e: SignalError) => e);
     expect(full).toBeInstanceOf(SignalError);
     expect(full).toMatchObject({ code: 'REMOTE', remoteCode: 'room-full' });
     expect(c.rooms.has('pair')).toBe(false);
     for (const name of ['', 'has space', 'x'.repeat(129), 'émoji']) {
-      const bad = await c.join(name).catch((e: SignalError) => e);
+      const bad = await Room.join(c, name).catch((e: SignalError) => e);
       expect(bad).toMatchObject({ code: 'REMOTE', remoteCode: 'BAD_REQUEST' });
       expect((bad as SignalError).message).toContain('invalid room name');
     }
     expect(c.rooms.size).toBe(0);
-    await expect(c.join('x'.repeat(128))).resolves.toMatchObject({ name: 'x'.repeat(128) });
+    await expect(Room.join(c, 'x'.repeat(128))).resolves.toMatchObject({ name: 'x'.repeat(128) });
   });
 
   it('leave tells the others (reason leave); the room then refuses to send', async () => {
     const server = await startServer();
     const [a, b] = await Promise.all([connected(direct(server)), connected(direct(server))]);
-    const roomA = await a.join('r');
-    const roomB = await b.join('r');
+    const roomA = await Room.join(a, 'r');
+    const roomB = await Room.join(b, 'r');
     const left = nextEvent(roomA, 'peer-left');
     await roomB.leave();
     expect(await left).toEqual({ peerId: b.id, reason: 'leave' });
@@ -155,16 +156,16 @@ describe('rooms', () => {
     await roomB.leave(); // idempotent
     const signal = await roomA.signal(b.id!, 'gone').catch((e: SignalError) => e);
     expect(signal).toMatchObject({ code: 'REMOTE', remoteCode: 'not-in-room' });
-    expect(await b.join('r')).not.toBe(roomB);
+    expect(await Room.join(b, 'r')).not.toBe(roomB);
   });
 
   it('does not surface room traffic as peer notifications; app notifications still arrive', async () => {
     const server = await startServer();
     const [a, b] = await Promise.all([connected(direct(server)), connected(direct(server))]);
-    const roomA = await a.join('r');
+    const roomA = await Room.join(a, 'r');
     const notes: string[] = [];
     b.on('notification', ({ method }) => notes.push(method));
-    const roomB = await b.join('r');
+    const roomB = await Room.join(b, 'r');
     const arrived = nextEvent(roomB, 'broadcast');
     await roomA.signal(b.id!, 1);
     await roomA.broadcast(2);
@@ -177,8 +178,8 @@ describe('rooms', () => {
   it('ends the session of a peer that closes: the others get peer-left at once, long before sessionTtl', async () => {
     const server = await startServer({ sessionTtl: 60_000 });
     const [a, b] = await Promise.all([connected(direct(server)), connected(direct(server))]);
-    const roomA = await a.join('r');
-    await b.join('r');
+    const roomA = await Room.join(a, 'r');
+    await Room.join(b, 'r');
     const bobId = b.id!;
     const left = nextEvent(roomA, 'peer-left', () => true, 5_000);
     b.close();
@@ -193,8 +194,8 @@ describe('rooms across link drops (session kept)', () => {
     const proxy = await startProxy(server.port);
     const alice = await connected(proxy.url('/rtc'));
     const bob = await connected(direct(server));
-    const roomA = await alice.join('call');
-    const roomB = await bob.join('call');
+    const roomA = await Room.join(alice, 'call');
+    const roomB = await Room.join(bob, 'call');
     const atBob = record(roomB, 'peer-left', 'peer-joined');
     const signals: unknown[] = [];
     roomA.on('signal', ({ from, data }) => signals.push([from === bob.id, data]));
@@ -232,8 +233,8 @@ describe('rooms across link drops (session kept)', () => {
     const proxy = await startProxy(server.port);
     const alice = await connected(proxy.url('/rtc'));
     const bob = await connected(direct(server));
-    const roomA = await alice.join('call', { name: 'Alice' });
-    const roomB = await bob.join('call');
+    const roomA = await Room.join(alice, 'call', { name: 'Alice' });
+    const roomB = await Room.join(bob, 'call');
     const aliceId = alice.id!;
 
     proxy.mode('refuse');
@@ -261,13 +262,13 @@ describe('rooms across link drops (session kept)', () => {
     const server = await startServer();
     const proxy = await startProxy(server.port);
     const [bob, carol] = await Promise.all([connected(direct(server)), connected(direct(server))]);
-    const roomB = await bob.join('r');
+    const roomB = await Room.join(bob, 'r');
     const alice = await connected(proxy.url('/rtc'));
 
     proxy.latency(500); // the answer to join and what follows it are still on the wire...
-    const joining = alice.join('r');
+    const joining = Room.join(alice, 'r');
     await nextEvent(roomB, 'peer-joined'); // ...when the server has run the join
-    await carol.join('r'); // so Alice's "peer-joined Carol" is on the wire too
+    await Room.join(carol, 'r'); // so Alice's "peer-joined Carol" is on the wire too
     proxy.resetAll(); // and both are lost
     proxy.latency(0);
     // After the resume the server resends "peer-joined Carol" first, then answers the
@@ -298,8 +299,8 @@ describe('rooms across server restarts (session lost)', () => {
     const [proxyA, proxyB] = [await startProxy(server.port), await startProxy(server.port)];
     const alice = await connected(proxyA.url('/rtc'));
     const bob = await connected(proxyB.url('/rtc'));
-    const roomA = await alice.join('call', 'A');
-    const roomB = await bob.join('call', 'B');
+    const roomA = await Room.join(alice, 'call', 'A');
+    const roomB = await Room.join(bob, 'call', 'B');
     const [aliceId, bobId] = [alice.id!, bob.id!];
     await until(() => roomA.peers.has(bobId));
     const atAlice = record(roomA, 'peer-left', 'peer-joined', 'rejoined');
@@ -342,14 +343,14 @@ describe('rooms across server restarts (session lost)', () => {
     const proxyB = await startProxy(server.port);
     const alice = await connected(direct(server));
     const bob = await connected(proxyB.url('/rtc'));
-    await alice.join('pair');
-    const roomB = await bob.join('pair');
+    await Room.join(alice, 'pair');
+    const roomB = await Room.join(bob, 'pair');
 
     proxyB.mode('refuse');
     const next = await restart(server, { rooms: { maxPeers: 2 } });
     await nextEvent(alice.rooms.get('pair')!, 'rejoined');
     const carol = await connected(direct(next));
-    await carol.join('pair'); // takes Bob's place
+    await Room.join(carol, 'pair'); // takes Bob's place
     const failed = nextEvent(roomB, 'error');
     proxyB.mode('pass');
     const error = await failed;

@@ -2,7 +2,7 @@
 // in-memory pairs handed to a real SignalingServer, so requests, rooms, acks, resume and
 // replay all run for real; only TCP and WebSocket framing are absent.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Peer } from '../../src/index.js';
+import { Peer, Room } from '../../src/index.js';
 import { SignalingServer } from '../../src/server/index.js';
 import { memoryTransport } from '../support/memory-transport.js';
 import { nextEvent, until } from '../support/wait.js';
@@ -42,8 +42,8 @@ describe('Peer with a custom transport', () => {
     expect(a.id).toMatch(/^[A-Za-z0-9_-]{21}$/);
     expect(await a.request('echo', { n: 1 })).toEqual({ echoed: { n: 1 } });
 
-    const roomA = await a.join('memory-room', { name: 'a' });
-    const roomB = await b.join('memory-room', { name: 'b' });
+    const roomA = await Room.join(a, 'memory-room', { name: 'a' });
+    const roomB = await Room.join(b, 'memory-room', { name: 'b' });
     await until(() => roomA.peers.has(b.id!), 10_000, 'A to see B');
     const got = nextEvent(roomB, 'signal');
     await roomA.signal(b.id!, { hello: 'b' });
@@ -61,8 +61,8 @@ describe('Peer with a custom transport', () => {
     const a = peer();
     const b = peer();
     await Promise.all([a.connect(), b.connect()]);
-    const roomA = await a.join('drop-room');
-    const roomB = await b.join('drop-room');
+    const roomA = await Room.join(a, 'drop-room');
+    const roomB = await Room.join(b, 'drop-room');
     await until(() => roomB.peers.has(a.id!), 10_000, 'B to see A');
 
     const reopened = nextEvent(a, 'open');

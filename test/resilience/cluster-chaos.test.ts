@@ -12,7 +12,7 @@ import { type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Peer, SignalError, type PeerOptions, type Room } from '../../src/index.js';
+import { Peer, SignalError, type PeerOptions, Room } from '../../src/index.js';
 import { spawnServer } from '../support/child-process.js';
 import { freePort, startRedis } from '../support/redis.js';
 import { until } from '../support/wait.js';
@@ -121,7 +121,7 @@ describe('cluster chaos: 3 nodes, Redis, 12 Peers', () => {
     }
     await Promise.all(tracked.map((t) => t.peer.connect()));
     for (const t of tracked) {
-      t.room = await t.peer.join('chaos');
+      t.room = await Room.join(t.peer, 'chaos');
       t.room.on('peer-left', () => t.peerLeft++);
     }
 
