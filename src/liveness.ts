@@ -26,6 +26,10 @@ const NONE = -Infinity;
  * later, so received() just records the time; a timer that wakes up before a deadline
  * which has since moved goes back to sleep without pinging. The worst case from the last
  * frame to onDead() is therefore `maxMissed × interval` plus however late the timer fires.
+ *
+ * A server that pings idle clients itself (`welcome.heartbeat`) keeps frames coming: then a
+ * ping falls due only once nothing has arrived for a whole interval, so an idle client
+ * answers the server's pings instead of sending its own. The deadline is the same either way.
  */
 export class Liveness {
   #timer: TimerHandle | undefined;
@@ -41,6 +45,8 @@ export class Liveness {
   /** A probe's ping is out and nothing has arrived since (while lastFrameAt is NONE). */
   #probing = false;
   #nextPingId = 1;
+  /** The server pings this link when it is idle: skip our ping while frames keep arriving. */
+  #serverPings = false;
   readonly #sentAt = new Map<number, number>();
   readonly #env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>;
   readonly #options: Required<HeartbeatOptions>;
@@ -52,8 +58,10 @@ export class Liveness {
     this.#hooks = hooks;
   }
 
-  start(): void {
+  /** `serverPings`: the server pings this link whenever it has sent nothing for a while. */
+  start(serverPings = false): void {
     this.stop();
+    this.#serverPings = serverPings;
     const now = this.#env.now();
     // start() is not a sign of life, but the silence is counted from here.
     this.#lastFrameAt = NONE;
@@ -126,7 +134,11 @@ export class Liveness {
       return;
     }
     // Otherwise this is a ping, or a wake-up for a deadline that a frame has since moved.
-    if (now >= this.#nextPingAt) this.#ping(now);
+    if (now >= this.#nextPingAt) {
+      // A frame within the last interval already proves the link: look again one interval after it.
+      if (this.#serverPings && now - this.#lastFrameAt < this.#options.interval) this.#nextPingAt = this.#lastFrameAt + this.#options.interval;
+      else this.#ping(now);
+    }
     this.#schedule(now);
   }
 
