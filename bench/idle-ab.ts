@@ -1,6 +1,6 @@
-// A/B of the idle cost of two resignal builds, interleaved in one run (A, B, A, B...):
-// the idle suite's measurement (bench/suites/idle.ts) for resignal only.
-//   AB_A=/path/to/baseline/dist AB_B=/path/to/candidate/dist tsx bench/idle-ab.ts [clients=5000] [windowS=20] [rounds=2]
+// A/B of the idle cost of two (or three, with AB_C) resignal builds, interleaved in one run
+// (A, B, B, A...): the idle suite's measurement (bench/suites/idle.ts) for resignal only.
+//   AB_A=/path/to/baseline/dist AB_B=/path/to/candidate/dist [AB_C=...] tsx bench/idle-ab.ts [clients=5000] [windowS=20] [rounds=2]
 // Each build gets its own server process (RESIGNAL_DIST) and its clients load that build.
 // Prints, per run, the server's and the clients' CPU as % of one core, and the server's CPU
 // µs per ping-equivalent (one per client per 5 s, the default heartbeat), with the load average.
@@ -10,7 +10,8 @@ import type { BenchClient } from './clients/types.js';
 import { ServerChild } from './lib/child.js';
 import { sleep } from './lib/util.js';
 
-const builds = { A: process.env.AB_A, B: process.env.AB_B };
+const builds: Record<string, string | undefined> = { A: process.env.AB_A, B: process.env.AB_B, C: process.env.AB_C };
+const names = builds.C ? ['A', 'B', 'C'] : ['A', 'B'];
 if (!builds.A || !builds.B) throw new Error('set AB_A and AB_B to two dist directories');
 const n = Number(process.argv[2] ?? 5000);
 const windowS = Number(process.argv[3] ?? 20);
@@ -36,7 +37,7 @@ async function connectAll(port: number): Promise<BenchClient[]> {
   return clients;
 }
 
-async function measure(name: 'A' | 'B'): Promise<void> {
+async function measure(name: string): Promise<void> {
   process.env.RESIGNAL_DIST = builds[name];
   const server = await ServerChild.start('resignal', { env: { RESIGNAL_DIST: builds[name]!, RESIGNAL_SOURCE: 'dist' } });
   const clients = await connectAll(server.port);
@@ -61,6 +62,6 @@ async function measure(name: 'A' | 'B'): Promise<void> {
 }
 
 for (let round = 0; round < rounds; round++) {
-  for (const name of round % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) await measure(name);
+  for (const name of round % 2 === 0 ? names : [...names].reverse()) await measure(name);
 }
 process.exit(0);

@@ -27,9 +27,9 @@ const NONE = -Infinity;
  * which has since moved goes back to sleep without pinging. The worst case from the last
  * frame to onDead() is therefore `maxMissed × interval` plus however late the timer fires.
  *
- * A server that pings idle clients itself (`welcome.heartbeat`) keeps frames coming: then a
- * ping falls due only once nothing has arrived for a whole interval, so an idle client
- * answers the server's pings instead of sending its own. The deadline is the same either way.
+ * A server that keeps idle links alive itself (`welcome.heartbeat`: beats, and pings the
+ * Peer answers) keeps frames coming: then a ping falls due only once nothing has arrived for
+ * a whole interval, so an idle client sends none of its own. The deadline is the same either way.
  */
 export class Liveness {
   #timer: TimerHandle | undefined;

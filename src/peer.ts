@@ -270,7 +270,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
         return void this.#answer(frame, this.#generation);
       case 'pong':
         return this.#liveness.pong(frame.id);
-      case 'ping': // the server's, as it asked for with welcome.heartbeat
+      case 'ping': // the server's (welcome.heartbeat): it has not heard from us for a while
         return this.#sendWithAck('pong', frame.id);
       case 'chunk': {
         // A chunk inside a chunked message is only another chunk, of a shorter text.

@@ -21,9 +21,9 @@ export const HelloFrame = z.object({
   /** The client reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
   chunks: z.optional(seq),
   /**
-   * The client's heartbeat interval (ms). Present: the client answers a server `ping` with a
-   * `pong`, and asks the server to ping it whenever the server has sent it nothing for a while
-   * (see `welcome.heartbeat`). Absent: the server never pings it.
+   * The client's heartbeat interval (ms). Present: the server may keep the link alive itself
+   * with beats (a `pong` answering no ping) and `ping`s, which the client answers with `pong`
+   * (see `welcome.heartbeat`). Absent: the server sends neither.
    */
   heartbeat: z.optional(seq),
 });
@@ -57,8 +57,8 @@ export const WelcomeFrame = z.object({
   /** The server reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
   chunks: z.optional(seq),
   /**
-   * Answers `hello.heartbeat`: the server pings this client once it has sent it nothing for
-   * about this many ms, so the client need not ping while idle. Absent: the server does not ping.
+   * Answers `hello.heartbeat`: the server sends this client a beat or a `ping` once it has sent
+   * it nothing for about this many ms, so the client need not ping while idle. Absent: it does not.
    */
   heartbeat: z.optional(seq),
 });
@@ -99,8 +99,9 @@ export const ChunkFrame = z.object({ type: z.literal('chunk'), id: seq, part: se
 
 /**
  * Either side may ping; the other answers with a `pong` of the same `id`. A server pings only
- * clients that sent `hello.heartbeat`. `ack` (client-to-server only, on its pings and pongs)
- * is the highest notification `seq` the client has received.
+ * clients that sent `hello.heartbeat`, and may send them a `pong` that answers no ping as a
+ * beat (no answer). `ack` (client-to-server only, on its pings and pongs) is the highest
+ * notification `seq` the client has received.
  */
 export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
 export const PongFrame = z.object({ type: z.literal('pong'), id: seq, ack: z.optional(seq) });

@@ -6,8 +6,20 @@ import type { Link } from './link.js';
 export const PING_TICK_MS = 250;
 /** The shortest client heartbeat interval the server pings for; shorter ones are raised to it. */
 export const MIN_HEARTBEAT_MS = 1_000;
-/** Every server ping carries this id: the server needs no round-trip time, only the pong. */
+/** Asks for an answer. Every one carries this id: the server needs no round-trip time, only the pong. */
 const PING = '{"type":"ping","id":0}';
+/** A pong that answers no ping: proof of life for the client, which needs no answer. */
+const BEAT = '{"type":"pong","id":0}';
+/** Without an idle timeout the server still hears from a pinged client this often. */
+const ANSWER_WITHOUT_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a client may go unheard before the server's next beat asks for an answer: half of
+ * `idleTimeout`, which leaves the other half for the answer (every beat until then asks again).
+ */
+export function answerAfter(idleTimeout: number): number {
+  return idleTimeout > 0 ? idleTimeout / 2 : ANSWER_WITHOUT_IDLE_TIMEOUT_MS;
+}
 
 /**
  * How long the server lets a client of heartbeat `interval` go without a frame before it
@@ -21,21 +33,29 @@ export function pingAfter(interval: number): number {
 }
 
 /**
- * Server-side pings of idle sockets (clients that sent `hello.heartbeat`), driven by one
+ * Server-side heartbeats for idle sockets (clients that sent `hello.heartbeat`), driven by one
  * coarse timer instead of one per socket. Sockets sit in buckets by the tick at which their
- * silence reaches their `pingAfter`; each tick pings every socket in its bucket at once, so
- * the writes go out in one wake-up and the pongs come back together, sharing the server's
- * wake-ups too. A socket that was sent something since it was bucketed is moved to the
- * bucket of its new due time instead: busy sockets are never pinged.
+ * silence reaches their `pingAfter`; each tick writes to every socket in its bucket at once, so
+ * the writes share one wake-up. A socket that was sent something since it was bucketed is
+ * moved to the bucket of its new due time instead: busy sockets get nothing.
+ *
+ * The client only needs to hear something; the server only needs to hear from the client
+ * within its idle timeout. So the heartbeat is a `pong` that answers no ping and needs no
+ * answer, and only a client unheard for `answerAfter` gets a `ping`, which it answers: per
+ * idle socket one write per period and one read every few periods, instead of a round trip
+ * per period (a write is most of what a ping costs the server).
  */
 export class PingWheel {
   /** Tick number (time / PING_TICK_MS, rounded down) -> sockets due then. */
   readonly #buckets = new Map<number, Link[]>();
   #timer: TimerHandle | undefined;
   readonly #env: Pick<ServerEnv, 'now' | 'setInterval' | 'clearInterval'>;
+  /** Ask for an answer (`ping`) once the client has been unheard this long; else a `pong` beat. */
+  readonly #answerAfter: number;
 
-  constructor(env: Pick<ServerEnv, 'now' | 'setInterval' | 'clearInterval'>) {
+  constructor(env: Pick<ServerEnv, 'now' | 'setInterval' | 'clearInterval'>, answerAfter: number) {
     this.#env = env;
+    this.#answerAfter = answerAfter;
   }
 
   /** Ping `link` whenever it has been sent nothing for `link.pingAfter` ms, until it closes. */
@@ -72,7 +92,7 @@ export class PingWheel {
         const dueAt = link.lastSent + link.pingAfter;
         if (Math.floor(dueAt / PING_TICK_MS) > current) this.#put(link, dueAt);
         else {
-          link.send(PING); // sets lastSent
+          link.send(now - link.lastSeen >= this.#answerAfter ? PING : BEAT); // sets lastSent
           this.#put(link, now + link.pingAfter);
         }
       }

@@ -12,7 +12,7 @@ import { iceServersFor } from './ice.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { ServerRequests } from './requests.js';
-import { PingWheel, pingAfter } from './ping-wheel.js';
+import { PingWheel, answerAfter, pingAfter } from './ping-wheel.js';
 import { messageOf } from './responses.js';
 import type { RequestHandler, SignalingServerEvents } from './types.js';
 import { expireAt, readVerdict } from './verdict.js';
@@ -52,7 +52,7 @@ export abstract class SocketHub {
   ) {
     this.env = options.env;
     this.requests = new ServerRequests(this.env);
-    this.pings = new PingWheel(this.env);
+    this.pings = new PingWheel(this.env, answerAfter(options.idleTimeout));
     this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
       const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
       this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });

@@ -56,6 +56,17 @@ describe('Peer with server pings', () => {
     expect(closes).toEqual([]);
   });
 
+  it('a server beat (a pong that answers no ping) keeps the link alive and gets no answer', async () => {
+    const { peer, socket, closes } = await connected({ heartbeat: 500 });
+    for (let at = 500; at <= 20 * INTERVAL; at += 500) {
+      await vi.advanceTimersByTimeAsync(500);
+      socket.receive({ type: 'pong', id: 0 });
+    }
+    expect(socket.sent.map((frame) => frame.type)).toEqual(['hello', 'ping']); // nothing after the opening ping
+    expect(peer.state).toBe('open');
+    expect(closes).toEqual([]);
+  });
+
   it('a pong carries the highest seq received, as a ping does', async () => {
     const { socket } = await connected({ heartbeat: 500 });
     for (let seq = 1; seq <= 3; seq++) socket.receive({ type: 'notification', method: 'n', data: seq, seq });
