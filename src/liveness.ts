@@ -45,8 +45,8 @@ export class Liveness {
   /** A probe's ping is out and nothing has arrived since (while lastFrameAt is NONE). */
   #probing = false;
   #nextPingId = 1;
-  /** The server pings this link when it is idle: skip our ping while frames keep arriving. */
-  #serverPings = false;
+  /** The server keeps this link alive when idle: no ping of ours while a frame came within this long (0: always ping). */
+  #quiet = 0;
   readonly #sentAt = new Map<number, number>();
   readonly #env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>;
   readonly #options: Required<HeartbeatOptions>;
@@ -61,7 +61,7 @@ export class Liveness {
   /** `serverPings`: the server pings this link whenever it has sent nothing for a while. */
   start(serverPings = false): void {
     this.stop();
-    this.#serverPings = serverPings;
+    this.#quiet = serverPings ? this.#options.interval : 0;
     const now = this.#env.now();
     // start() is not a sign of life, but the silence is counted from here.
     this.#lastFrameAt = NONE;
@@ -134,9 +134,9 @@ export class Liveness {
       return;
     }
     // Otherwise this is a ping, or a wake-up for a deadline that a frame has since moved.
+    // A frame within the quiet time already proves the link: look again that long after it.
     if (now >= this.#nextPingAt) {
-      // A frame within the last interval already proves the link: look again one interval after it.
-      if (this.#serverPings && now - this.#lastFrameAt < this.#options.interval) this.#nextPingAt = this.#lastFrameAt + this.#options.interval;
+      if (now - this.#lastFrameAt < this.#quiet) this.#nextPingAt = this.#lastFrameAt + this.#quiet;
       else this.#ping(now);
     }
     this.#schedule(now);
