@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Peer, type PeerOptions } from '../../src/index.js';
 import type { WebSocketCtor } from '../../src/env.js';
-import { SignalingServer } from '../../src/server/index.js';
+import { MemoryStore, SignalingServer } from '../../src/server/index.js';
+import { startNode } from '../support/cluster.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { scriptedServer } from '../support/scripted-server.js';
 import { nextEvent, sleep } from '../support/wait.js';
@@ -105,6 +106,21 @@ describe('server pings, Peer against the reference server', () => {
     expect(closed).toBe(false);
     expect(sent.filter((type) => type === 'ping')).toEqual(['ping']);
     expect(sent.filter((type) => type === 'pong').length).toBeGreaterThanOrEqual(3); // asked about every 1 to 1.5 s
+  });
+});
+
+describe('server pings, on a cluster node', () => {
+  it('a node of a cluster beats for an idle Peer too: no pings from the Peer, and it stays open', async () => {
+    const node = await startNode(new MemoryStore(), 'beats-a');
+    cleanup.push(() => node.server.close());
+    const sent: string[] = [];
+    const peer = makePeer(node.url, sent);
+    await peer.connect();
+    const received = peer.stats().received;
+    await sleep(3 * INTERVAL);
+    expect(peer.state).toBe('open');
+    expect(sent.filter((type) => type === 'ping')).toEqual(['ping']);
+    expect(peer.stats().received - received).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -32,7 +32,7 @@ function pingTimes(socket: FakeServerSocket, ms: number, each?: (at: number) => 
   return times;
 }
 
-describe('server pings (hello.heartbeat)', () => {
+describe('server heartbeats (hello.heartbeat)', () => {
   it('pingAfter leaves two ticks before the interval ends, half of it for short ones, and raises intervals under 1 s', () => {
     expect(pingAfter(5_000)).toBe(5_000 - 2 * PING_TICK_MS);
     expect(pingAfter(1_000)).toBe(500);
@@ -68,7 +68,7 @@ describe('server pings (hello.heartbeat)', () => {
     expect(socket.closedWith).toBeUndefined();
   });
 
-  it('pings the sockets due in the same tick together, from one timer', () => {
+  it('beats for the sockets due in the same tick go out together, from one timer', () => {
     const { hub } = hubOnFakeTime();
     const setInterval = vi.spyOn(globalThis, 'setInterval');
     const sockets = Array.from({ length: 20 }, () => connect(hub, hello(2_000)));
@@ -78,7 +78,7 @@ describe('server pings (hello.heartbeat)', () => {
     setInterval.mockRestore();
   });
 
-  it('a socket that is sent something within every period gets no ping', () => {
+  it('a socket that is sent something within every period gets no heartbeat', () => {
     const { hub } = hubOnFakeTime();
     const busy = connect(hub, hello(5_000));
     const idle = connect(hub, hello(5_000));
@@ -91,7 +91,7 @@ describe('server pings (hello.heartbeat)', () => {
     expect(beats(idle).length).toBeGreaterThanOrEqual(6); // the wheel did run
   });
 
-  it('the ping comes one period after the last frame the socket was sent, not on a fixed grid', () => {
+  it('the heartbeat comes one period after the last frame the socket was sent, not on a fixed grid', () => {
     const { hub } = hubOnFakeTime();
     const socket = connect(hub, hello(5_000));
     const { peer } = welcomeOf(socket);
@@ -162,7 +162,7 @@ describe('server pings (hello.heartbeat)', () => {
     expect(again.frames('notification')).toHaveLength(3);
   });
 
-  it('stops pinging once the server closes', async () => {
+  it('stops once the server closes', async () => {
     const { hub } = hubOnFakeTime();
     const socket = connect(hub, hello(1_000));
     const closing = hub.close();
