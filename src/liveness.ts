@@ -26,6 +26,10 @@ const NONE = -Infinity;
  * later, so received() just records the time; a timer that wakes up before a deadline
  * which has since moved goes back to sleep without pinging. The worst case from the last
  * frame to onDead() is therefore `maxMissed × interval` plus however late the timer fires.
+ *
+ * A server that keeps idle links alive itself (`welcome.heartbeat`: beats, and pings the
+ * Peer answers) keeps frames coming: then a ping falls due only once nothing has arrived for
+ * a whole interval, so an idle client sends none of its own. The deadline is the same either way.
  */
 export class Liveness {
   #timer: TimerHandle | undefined;
@@ -41,6 +45,8 @@ export class Liveness {
   /** A probe's ping is out and nothing has arrived since (while lastFrameAt is NONE). */
   #probing = false;
   #nextPingId = 1;
+  /** The server keeps this link alive when idle: no ping of ours while a frame came within this long (0: always ping). */
+  #quiet = 0;
   readonly #sentAt = new Map<number, number>();
   readonly #env: Pick<Env, 'now' | 'setTimeout' | 'clearTimeout'>;
   readonly #options: Required<HeartbeatOptions>;
@@ -52,8 +58,10 @@ export class Liveness {
     this.#hooks = hooks;
   }
 
-  start(): void {
+  /** `serverPings`: the server pings this link whenever it has sent nothing for a while. */
+  start(serverPings = false): void {
     this.stop();
+    this.#quiet = serverPings ? this.#options.interval : 0;
     const now = this.#env.now();
     // start() is not a sign of life, but the silence is counted from here.
     this.#lastFrameAt = NONE;
@@ -126,7 +134,11 @@ export class Liveness {
       return;
     }
     // Otherwise this is a ping, or a wake-up for a deadline that a frame has since moved.
-    if (now >= this.#nextPingAt) this.#ping(now);
+    // A frame within the quiet time already proves the link: look again that long after it.
+    if (now >= this.#nextPingAt) {
+      if (now - this.#lastFrameAt < this.#quiet) this.#nextPingAt = this.#lastFrameAt + this.#quiet;
+      else this.#ping(now);
+    }
     this.#schedule(now);
   }
 

@@ -118,11 +118,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     this.#schedule = new ReconnectSchedule(this.#options.urls, this.#options.backoff, env.random);
     this.#buffer = new SendBuffer(this.#options.sendBuffer, env);
     this.#liveness = new Liveness(env, this.#options.heartbeat, {
-      sendPing: (id) => {
-        const ack = this.#session.ack(this.#currentUrl!);
-        this.#acks.sent();
-        this.#transport?.send(encodeFrame(ack > 0 ? { type: 'ping', id, ack } : { type: 'ping', id }));
-      },
+      sendPing: (id) => this.#sendWithAck('ping', id),
       onDead: () => this.#linkLost(1006, `link dead: nothing received within the heartbeat deadline (${this.#options.heartbeat.maxMissed} × ${this.#options.heartbeat.interval} ms, or one interval after a probe)`, 'dead'),
       onRtt: (ms) => (this.#counters.rtt = ms),
     });
@@ -254,7 +250,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const chunks = (this.#chunks = new LinkChunks(this.#options.maxMessageBytes, this.#options.maxSignalBytes));
     try {
       this.#transport = this.#openTransport(plan.url, {
-        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame({ ...this.#session.hello(plan.url, token), chunks: this.#options.maxSignalBytes })),
+        onOpen: () => generation === this.#generation && this.#transport?.send(encodeFrame({ ...this.#session.hello(plan.url, token), chunks: this.#options.maxSignalBytes, heartbeat: this.#options.heartbeat.interval })),
         onMessage: (data) => generation === this.#generation && this.#receive(data),
         onClose: (code, reason) => generation === this.#generation && this.#closed(code, reason),
       });
@@ -295,6 +291,8 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
         return void this.#answer(frame, this.#generation);
       case 'pong':
         return this.#liveness.pong(frame.id);
+      case 'ping': // the server's (welcome.heartbeat): it has not heard from us for a while
+        return this.#sendWithAck('pong', frame.id);
       case 'chunk': {
         // A chunk inside a chunked message is only another chunk, of a shorter text.
         const read = this.#chunks!.read(frame);
@@ -318,7 +316,7 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const generation = this.#generation;
     this.#setState('open');
     if (generation !== this.#generation) return; // a state listener called close() or reconnectNow()
-    this.#liveness.start();
+    this.#liveness.start(welcome.heartbeat !== undefined);
     const transport = this.#transport!;
     const chunks = this.#chunks!;
     const send = (text: string) => transport.send(text);
@@ -330,6 +328,13 @@ export class Peer<C extends ContractShape = AnyContract> extends EventEmitter<Pe
     const lost = welcome.lost;
     if (lost && lost.count > 0 && generation === this.#generation) this.#reportLost(lost.rooms ? { count: lost.count, rooms: lost.rooms } : { count: lost.count });
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+  }
+
+  /** A ping or pong, with the highest notification seq received (the server frees what it buffered up to it). */
+  #sendWithAck(type: 'ping' | 'pong', id: number): void {
+    const ack = this.#session.ack(this.#currentUrl!);
+    this.#acks.sent();
+    this.#transport?.send(encodeFrame(ack > 0 ? { type, id, ack } : { type, id }));
   }
 
   async #answer(frame: RequestFrame, generation: number): Promise<void> {

@@ -7,7 +7,7 @@ const id = string(1, 128);
 const method = string(1, 256);
 const error = object({ code: string(), message: string() });
 
-const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id), chunks: optional(count) });
+const hello = object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id), chunks: optional(count), heartbeat: optional(count) });
 const welcome = object({
   type: literal('welcome'),
   version: number,
@@ -18,6 +18,7 @@ const welcome = object({
   iceServers: optional(array(object({ urls: either(string(), array(string())), username: optional(string()), credential: optional(string()) }))),
   scope: optional(id),
   chunks: optional(count),
+  heartbeat: optional(count),
 });
 const request = object({ type: literal('request'), id, method, data: optional(unknown), replay: optional(boolean) });
 const response = oneOf('ok', [
@@ -26,7 +27,7 @@ const response = oneOf('ok', [
 ]);
 const notification = object({ type: literal('notification'), method, data: optional(unknown), seq: optional(count) });
 const ping = object({ type: literal('ping'), id: count, ack: optional(count) });
-const pong = object({ type: literal('pong'), id: count });
+const pong = object({ type: literal('pong'), id: count, ack: optional(count) });
 const ack = object({ type: literal('ack'), seq: count });
 const chunk = object({ type: literal('chunk'), id: count, part: count, parts: count, text: string() });
 
@@ -46,6 +47,7 @@ export const ServerFrame: Guard<F.ServerFrame> = oneOf('type', [
   ['request', request],
   ['response', response],
   ['notification', notification],
+  ['ping', ping],
   ['pong', pong],
   ['chunk', chunk],
 ]);
@@ -57,6 +59,7 @@ export const ClientFrame: Guard<F.ClientFrame> = oneOf('type', [
   ['response', response],
   ['notification', notification],
   ['ping', ping],
+  ['pong', pong],
   ['ack', ack],
   ['chunk', chunk],
 ]);

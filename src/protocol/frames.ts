@@ -20,6 +20,12 @@ export const HelloFrame = z.object({
   scope: z.optional(id),
   /** The client reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
   chunks: z.optional(seq),
+  /**
+   * The client's heartbeat interval (ms). Present: the server may keep the link alive itself
+   * with beats (a `pong` answering no ping) and `ping`s, which the client answers with `pong`
+   * (see `welcome.heartbeat`). Absent: the server sends neither.
+   */
+  heartbeat: z.optional(seq),
 });
 
 /** One entry of RTCConfiguration.iceServers, as a server hands it out (see `iceServers` in `welcome`). */
@@ -50,6 +56,11 @@ export const WelcomeFrame = z.object({
   scope: z.optional(id),
   /** The server reassembles chunked messages up to this many bytes (see `ChunkFrame`); absent: it does not. */
   chunks: z.optional(seq),
+  /**
+   * Answers `hello.heartbeat`: the server sends this client a beat or a `ping` once it has sent
+   * it nothing for about this many ms, so the client need not ping while idle. Absent: it does not.
+   */
+  heartbeat: z.optional(seq),
 });
 
 export const RequestFrame = z.object({
@@ -86,15 +97,21 @@ export const AckFrame = z.object({ type: z.literal('ack'), seq });
  */
 export const ChunkFrame = z.object({ type: z.literal('chunk'), id: seq, part: seq, parts: seq, text: z.string() });
 
+/**
+ * Either side may ping; the other answers with a `pong` of the same `id`. A server pings only
+ * clients that sent `hello.heartbeat`, and may send them a `pong` that answers no ping as a
+ * beat (no answer). `ack` (client-to-server only, on its pings and pongs) is the highest
+ * notification `seq` the client has received.
+ */
 export const PingFrame = z.object({ type: z.literal('ping'), id: seq, ack: z.optional(seq) });
-export const PongFrame = z.object({ type: z.literal('pong'), id: seq });
+export const PongFrame = z.object({ type: z.literal('pong'), id: seq, ack: z.optional(seq) });
 
 // Dispatched on `type` rather than tried one by one: a plain union builds and discards an
 // error per non-matching option, which made validating a ping about 15x slower.
 /** Every frame a server may send to a client. */
-export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PongFrame, ChunkFrame]);
+export const ServerFrame = z.discriminatedUnion('type', [WelcomeFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, PongFrame, ChunkFrame]);
 /** Every frame a client may send to a server. */
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, AckFrame, ChunkFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, RequestFrame, ResponseFrame, NotificationFrame, PingFrame, PongFrame, AckFrame, ChunkFrame]);
 
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;

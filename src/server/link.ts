@@ -25,6 +25,10 @@ export class Link {
   session: LinkSession | undefined;
   /** Time of the last frame received, for the idle check. */
   lastSeen: number;
+  /** Time of the last frame written, for the server's pings (ping-wheel.ts). */
+  lastSent: number;
+  /** Ping the client once it has been sent nothing for this long (ms); 0: never (it sent no `hello.heartbeat`). */
+  pingAfter = 0;
   private helloTimer: TimerHandle | undefined;
   /** What `authenticate` returned as `auth` for this socket. */
   auth: unknown = undefined;
@@ -52,6 +56,7 @@ export class Link {
   ) {
     const now = env.now();
     this.lastSeen = now;
+    this.lastSent = now;
     this.windowStart = now;
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
   }
@@ -96,6 +101,7 @@ export class Link {
     }
     batchWrites(ws as unknown as WebSocketLike); // the client's own tick batching: this is a ws socket too
     ws.send(text);
+    this.lastSent = this.env.now();
     return true;
   }
 

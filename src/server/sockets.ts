@@ -12,6 +12,7 @@ import { iceServersFor } from './ice.js';
 import { Link } from './link.js';
 import type { NormalizedOptions } from './options.js';
 import { ServerRequests } from './requests.js';
+import { PingWheel, answerAfter, pingAfter } from './ping-wheel.js';
 import { messageOf } from './responses.js';
 import type { RequestHandler, SignalingServerEvents } from './types.js';
 import { expireAt, readVerdict } from './verdict.js';
@@ -41,6 +42,8 @@ export abstract class SocketHub {
   private idleTimer: TimerHandle | undefined;
   /** NOTIFICATIONS_DROPPED warnings, aggregated per session. */
   protected readonly dropWarnings: DropWarnings;
+  /** Pings the idle sockets of clients that asked for them (`hello.heartbeat`). */
+  private readonly pings: PingWheel;
 
   constructor(
     protected readonly options: NormalizedOptions,
@@ -49,6 +52,7 @@ export abstract class SocketHub {
   ) {
     this.env = options.env;
     this.requests = new ServerRequests(this.env);
+    this.pings = new PingWheel(this.env, answerAfter(options.idleTimeout));
     this.dropWarnings = new DropWarnings(this.env, (peerId, count, why) => {
       const message = `peer "${peerId}" has over ${why}; dropped ${count} (reported once per second at most)`;
       this.fire('warning', { code: 'NOTIFICATIONS_DROPPED', message, peerId, count });
@@ -75,7 +79,9 @@ export abstract class SocketHub {
     );
     const { secret, resumed, lost, scope } = frame;
     const chunks = this.options.maxSignalBytes;
-    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(scope !== undefined && { scope }), ...(lost && { lost }), ...(iceServers && { iceServers }), chunks }));
+    const heartbeat = link.pingAfter > 0 ? link.pingAfter : undefined;
+    link.send(encodeFrame({ type: 'welcome', version: PROTOCOL_VERSION, peer, secret, resumed, ...(scope !== undefined && { scope }), ...(lost && { lost }), ...(iceServers && { iceServers }), chunks, ...(heartbeat && { heartbeat }) }));
+    if (heartbeat && this.running) this.pings.add(link);
   }
 
   /** Register the handler of a request method. Returns a function that removes it. */
@@ -130,6 +136,7 @@ export abstract class SocketHub {
     this.running = false;
     this.dropWarnings.clear();
     if (this.idleTimer !== undefined) this.env.clearInterval(this.idleTimer);
+    this.pings.stop();
     for (const link of this.links) this.drop(link, CloseCode.GOING_AWAY, 'server is shutting down');
     const closing = [...this.links].map((link) => link.closed);
     if (closing.length === 0) return Promise.resolve();
@@ -189,6 +196,9 @@ export abstract class SocketHub {
       case 'ping':
         if (frame.ack !== undefined) this.onAck(link, frame.ack);
         return link.send(`{"type":"pong","id":${frame.id}}`);
+      case 'pong': // the answer to the server's ping: its arrival (lastSeen) is all that counts
+        if (frame.ack !== undefined) this.onAck(link, frame.ack);
+        return;
       case 'ack':
         return this.onAck(link, frame.seq);
       case 'notification':
@@ -221,6 +231,8 @@ export abstract class SocketHub {
     }
     // A client that reassembles chunked messages gets those over a frame as chunks.
     if (hello.chunks) link.chunkAt = this.options.maxPayload;
+    // A client that answers pings is pinged when idle, so it need not ping itself.
+    if (hello.heartbeat !== undefined) link.pingAfter = pingAfter(hello.heartbeat);
     await this.open(link, hello);
   }
 

@@ -34,9 +34,9 @@ describe('decodeFrame: valid frames', () => {
   });
 
   it('validates against the schema it is given', () => {
-    const ping = JSON.stringify({ type: 'ping', id: 1 });
-    expect(decodeFrame(ClientFrame, ping).ok).toBe(true);
-    expect(decodeFrame(ServerFrame, ping).ok).toBe(false); // a client never receives ping
+    const ack = JSON.stringify({ type: 'ack', seq: 1 });
+    expect(decodeFrame(ClientFrame, ack).ok).toBe(true);
+    expect(decodeFrame(ServerFrame, ack).ok).toBe(false); // a client never receives ack
   });
 });
 

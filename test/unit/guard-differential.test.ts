@@ -84,7 +84,7 @@ describe('guards accept exactly what the zod schemas accept, and report the same
   it('say what was wrong and where', () => {
     const frame = { type: 'welcome', version: 1, peer: 'p', secret: 's', resumed: false, lost: { count: 2, rooms: { lobby: -1 } } };
     expect(frameGuards.ServerFrame(frame)).toEqual({ path: ['lost', 'rooms', 'lobby'], message: 'expected an integer >= 0, got -1' });
-    expect(frameGuards.ServerFrame({ type: 'ping', id: 1 })).toEqual({ path: ['type'], message: 'expected one of "welcome", "request", "response", "notification", "pong", "chunk", got a string of 4' });
+    expect(frameGuards.ServerFrame({ type: 'hello', version: 1 })).toEqual({ path: ['type'], message: 'expected one of "welcome", "request", "response", "notification", "ping", "pong", "chunk", got a string of 5' });
     expect(frameGuards.ClientFrame({ type: 'request', id: '', method: 'm' })).toEqual({ path: ['id'], message: 'expected a string of 1 to 128 characters, got 0' });
   });
 });
@@ -112,7 +112,10 @@ const mutants: Array<[string, ShapeName | 'ClientFrame', Check]> = [
   ['resumed may be absent', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), optional(boolean))],
   ['welcome chunks may be negative', 'WelcomeFrame', welcome(optional(object({ count, rooms: optional(record(count)) })), boolean, iceServers, optional(number))],
   ['pong id may be an unsafe integer', 'PongFrame', object({ type: literal('pong'), id: looseCount })],
-  ['pong id may not be 0', 'PongFrame', object({ type: literal('pong'), id: positiveCount })],
+  ['pong id may not be 0', 'PongFrame', object({ type: literal('pong'), id: positiveCount, ack: optional(count) })],
+  ['pong ack is not checked', 'PongFrame', object({ type: literal('pong'), id: count, ack: unknown })],
+  ['hello heartbeat may be a fraction', 'HelloFrame', object({ type: literal('hello'), version: number, token: optional(string()), resume: optional(object({ peer: id, secret: id })), ack: optional(count), scope: optional(id), chunks: optional(count), heartbeat: optional(number) })],
+  ['welcome heartbeat is not checked', 'WelcomeFrame', object({ type: literal('welcome'), version: number, peer: id, secret: id, resumed: boolean, lost: optional(object({ count, rooms: optional(record(count)) })), iceServers, scope: optional(id), chunks: optional(count), heartbeat: unknown })],
   ['request id may be 129 characters', 'RequestFrame', object({ type: literal('request'), id: string(1, 129), method: string(1, 256), data: optional(unknown), replay: optional(boolean) })],
   ['request id length counted in UTF-16 units', 'RequestFrame', object({ type: literal('request'), id: (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 128 ? undefined : { path: [], message: 'x' }), method: string(1, 256), data: optional(unknown), replay: optional(boolean) })],
   ['request method may be empty', 'RequestFrame', object({ type: literal('request'), id, method: string(0, 256), data: optional(unknown), replay: optional(boolean) })],
@@ -126,7 +129,8 @@ const mutants: Array<[string, ShapeName | 'ClientFrame', Check]> = [
   ['peer-left reason may be anything', 'PeerLeftNotice', object({ room: string(), peerId: string(), reason: optional(unknown) })],
   ['join answer peers are not checked', 'JoinAnswer', object({ peers: array(unknown) })],
   ['joined member meta is required', 'PeerJoinedNotice', object({ room: string(), peer: object({ id: string(), meta: unknown, x: member }) })],
-  ['the client may not send "ack"', 'ClientFrame', oneOf('type', [['hello', frameGuards.HelloFrame], ['request', frameGuards.RequestFrame], ['response', frameGuards.ResponseFrame], ['notification', frameGuards.NotificationFrame], ['ping', frameGuards.PingFrame], ['chunk', frameGuards.ChunkFrame]])],
+  ['the client may not send "ack"', 'ClientFrame', oneOf('type', [['hello', frameGuards.HelloFrame], ['request', frameGuards.RequestFrame], ['response', frameGuards.ResponseFrame], ['notification', frameGuards.NotificationFrame], ['ping', frameGuards.PingFrame], ['pong', frameGuards.PongFrame], ['chunk', frameGuards.ChunkFrame]])],
+  ['the client may not send "pong"', 'ClientFrame', oneOf('type', [['hello', frameGuards.HelloFrame], ['request', frameGuards.RequestFrame], ['response', frameGuards.ResponseFrame], ['notification', frameGuards.NotificationFrame], ['ping', frameGuards.PingFrame], ['ack', frameGuards.AckFrame], ['chunk', frameGuards.ChunkFrame]])],
 ];
 
 describe('the comparison catches a wrong guard', () => {

@@ -101,7 +101,7 @@ describe('Peer: connecting', () => {
     await flush();
     expect(socket.sent).toEqual([]);
     socket.open();
-    expect(socket.sent).toEqual([{ type: 'hello', version: 1, chunks: 1_048_576 }]);
+    expect(socket.sent).toEqual([{ type: 'hello', version: 1, chunks: 1_048_576, heartbeat: 1_000 }]);
     expect(t.peer.state).toBe('connecting'); // not open until welcome
     expect(ready.settled).toBe(false);
     socket.welcome('peer-1', false);
@@ -559,7 +559,7 @@ describe('Peer: token', () => {
     track(t.peer.connect());
     await flush();
     t.socket(0).open();
-    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, token: 'token-1', chunks: 1_048_576 });
+    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, token: 'token-1', chunks: 1_048_576, heartbeat: 1_000 });
     t.socket(0).drop(1006);
     await advance(200);
     t.socket(1).open();
@@ -576,7 +576,7 @@ describe('Peer: token', () => {
     const t = setup({ token: 'static' });
     track(t.peer.connect());
     t.socket(0).open();
-    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, token: 'static', chunks: 1_048_576 });
+    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, token: 'static', chunks: 1_048_576, heartbeat: 1_000 });
   });
 
   it('a token function that fails is a failed attempt: error, then retry with backoff', async () => {
@@ -1065,14 +1065,14 @@ describe('Peer: resume and notifications', () => {
     const t = setup();
     track(t.peer.connect());
     t.socket(0).open();
-    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, chunks: 1_048_576 });
+    expect(t.socket(0).sent[0]).toEqual({ type: 'hello', version: 1, chunks: 1_048_576, heartbeat: 1_000 });
     t.socket(0).welcome('p1', false, 'secret-1');
     t.socket(0).receive({ type: 'notification', method: 'n', data: 1, seq: 1 });
     t.socket(0).receive({ type: 'notification', method: 'n', data: 2, seq: 2 });
     t.socket(0).drop(1006);
     await advance(2000);
     t.socket(1).open();
-    expect(t.socket(1).sent[0]).toEqual({ type: 'hello', version: 1, resume: { peer: 'p1', secret: 'secret-1' }, ack: 2, chunks: 1_048_576 });
+    expect(t.socket(1).sent[0]).toEqual({ type: 'hello', version: 1, resume: { peer: 'p1', secret: 'secret-1' }, ack: 2, chunks: 1_048_576, heartbeat: 1_000 });
     t.socket(1).welcome('p1', true, 'secret-1');
     expect(t.of('open').at(-1)).toEqual({ url: A, resumed: true, peerId: 'p1' });
     expect(t.peer.id).toBe('p1');

@@ -39,10 +39,10 @@ const countRecord = fc.array(fc.tuple(anyString, countValue), { maxLength: 4 }).
 const iceServer = shape({ urls: fc.oneof(anyString, fc.array(anyString, { maxLength: 3 })) }, { username: anyString, credential: anyString });
 
 export const valid = {
-  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue, scope: idString, chunks: countValue }),
+  HelloFrame: shape({ type: fc.constant('hello'), version: finiteNumber }, { token: anyString, resume: shape({ peer: idString, secret: idString }), ack: countValue, scope: idString, chunks: countValue, heartbeat: countValue }),
   WelcomeFrame: shape(
     { type: fc.constant('welcome'), version: finiteNumber, peer: idString, secret: idString, resumed: fc.boolean() },
-    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString, chunks: countValue },
+    { lost: shape({ count: countValue }, { rooms: countRecord }), iceServers: fc.array(iceServer, { maxLength: 3 }), scope: idString, chunks: countValue, heartbeat: countValue },
   ),
   RequestFrame: shape({ type: fc.constant('request'), id: idString, method: methodString }, { data: json, replay: fc.boolean() }),
   ResponseFrame: fc.oneof(
@@ -51,7 +51,7 @@ export const valid = {
   ),
   NotificationFrame: shape({ type: fc.constant('notification'), method: methodString }, { data: json, seq: countValue }),
   PingFrame: shape({ type: fc.constant('ping'), id: countValue }, { ack: countValue }),
-  PongFrame: shape({ type: fc.constant('pong'), id: countValue }),
+  PongFrame: shape({ type: fc.constant('pong'), id: countValue }, { ack: countValue }),
   AckFrame: shape({ type: fc.constant('ack'), seq: countValue }),
   ChunkFrame: shape({ type: fc.constant('chunk'), id: countValue, part: countValue, parts: countValue, text: anyString }),
   RoomMemberData: shape({ id: anyString }, { meta: json }),
@@ -68,8 +68,8 @@ export const valid = {
 export type ShapeName = keyof typeof valid;
 
 valid satisfies Record<string, fc.Arbitrary<Json>>;
-export const serverFrames = fc.oneof(valid.WelcomeFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PongFrame, valid.ChunkFrame);
-export const clientFrames = fc.oneof(valid.HelloFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PingFrame, valid.AckFrame, valid.ChunkFrame);
+export const serverFrames = fc.oneof(valid.WelcomeFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PingFrame, valid.PongFrame, valid.ChunkFrame);
+export const clientFrames = fc.oneof(valid.HelloFrame, valid.RequestFrame, valid.ResponseFrame, valid.NotificationFrame, valid.PingFrame, valid.PongFrame, valid.AckFrame, valid.ChunkFrame);
 
 /** A copy that keeps own "__proto__" keys as plain keys. */
 function clone(value: Json): Json {
