@@ -1,7 +1,18 @@
 import type { RequestFrame } from './protocol/frames.js';
 import { codeOf, messageOf } from './protocol/thrown.js';
 
-export type RequestHandler<Context> = (data: unknown, context: Context) => unknown;
+import type { Peer } from './peer.js';
+
+/** What a handler registered with `peer.handle()` is told besides the request's data. */
+export interface HandlerContext {
+  method: string;
+  peer: Peer;
+}
+
+/** Answers one request from the other side; the return value (or a thrown error) is the response. */
+export type AnyRequestHandler<Context> = (data: unknown, context: Context) => unknown;
+
+export type RequestHandler = AnyRequestHandler<HandlerContext>;
 
 export type ResponseBody = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
 
@@ -10,7 +21,7 @@ export type ResponseBody = { ok: true; data: unknown } | { ok: false; error: { c
  * body: the returned value, or the thrown error's `code` (when it is a string) and message.
  */
 export async function answerRequest<Context>(
-  handlers: ReadonlyMap<string, RequestHandler<Context>>,
+  handlers: ReadonlyMap<string, AnyRequestHandler<Context>>,
   frame: RequestFrame,
   context: Context,
 ): Promise<ResponseBody> {

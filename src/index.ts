@@ -1,5 +1,6 @@
 export { Peer } from './peer.js';
-export type { RequestOptions, RequestHandler, HandlerContext } from './peer.js';
+export type { RequestOptions } from './options.js';
+export type { RequestHandler, HandlerContext } from './answer.js';
 export { SignalError, isSignalError } from './errors.js';
 export type { SignalErrorCode, SignalErrorDetails } from './errors.js';
 export type * from './events.js';

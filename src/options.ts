@@ -97,6 +97,16 @@ export interface NormalizedOptions {
   env: Env;
 }
 
+/** Per-request options of `peer.request()`. */
+export interface RequestOptions {
+  /** ms from this call until the request fails with `TIMEOUT`. @default options.requestTimeout */
+  timeout?: number;
+  /** Abort the request: it rejects with `ABORTED` and is never sent or replayed afterwards. */
+  signal?: AbortSignal;
+  /** Send it again after a reconnect if it was already sent. With false it rejects with `NOT_REPLAYED` instead. @default true */
+  replay?: boolean;
+}
+
 /** Validate options once and fill in every default, so the rest of the code never checks for undefined. */
 export function normalizeOptions(options: PeerOptions): NormalizedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('resignal: new Peer(options) needs an options object with `urls`');

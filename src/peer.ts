@@ -5,15 +5,16 @@ import type { TimerHandle } from './env.js';
 import { SignalError } from './errors.js';
 import type { CloseCause, NotificationsLostEvent, PeerEvents, PeerState, PeerStats, RetryReason } from './events.js';
 import { Liveness } from './liveness.js';
-import { normalizeOptions, type NormalizedOptions, type PeerOptions } from './options.js';
+import { normalizeOptions, type NormalizedOptions, type PeerOptions, type RequestOptions } from './options.js';
 import { CloseCode, isTerminalCloseCode } from './protocol/close-codes.js';
 import { AckSchedule } from './acks.js';
-import { answerRequest, type RequestHandler as AnyRequestHandler } from './answer.js';
+import { answerRequest, type RequestHandler } from './answer.js';
 import { messageOf } from './protocol/thrown.js';
 import { decodeFrame, encodeFrame, encodeSized, validDelay } from './protocol/codec.js';
 import { ServerFrame } from './protocol/frame-guards.js';
 import type { RequestFrame, WelcomeFrame } from './protocol/frames.js';
 import type { Room } from './room.js';
+import type { PeerRooms, RoomsHost } from './room-registry.js';
 import { REPLAY_MARK, SendBuffer } from './send-buffer.js';
 import { ClientSession } from './session.js';
 import type { Transport, TransportFactory } from './transport/transport.js';
@@ -21,39 +22,6 @@ import { webSocketTransport } from './transport/websocket.js';
 import { NetworkWatch } from './network-watch.js';
 import { LinkChunks } from './link-chunks.js';
 import type { AnyContract, ContractShape, DataArgs, IsUntyped, NotificationData, NotificationMethod, RequestData, RequestMethod, RequestResult } from './contract.js';
-
-export interface RequestOptions {
-  /** ms from this call until the request fails with `TIMEOUT`. @default options.requestTimeout */
-  timeout?: number;
-  /** Abort the request: it rejects with `ABORTED` and is never sent or replayed afterwards. */
-  signal?: AbortSignal;
-  /** Send it again after a reconnect if it was already sent. With false it rejects with `NOT_REPLAYED` instead. @default true */
-  replay?: boolean;
-}
-
-export interface HandlerContext {
-  method: string;
-  peer: Peer;
-}
-
-export type RequestHandler = AnyRequestHandler<HandlerContext>;
-
-/** What a Peer lends its rooms (room-registry.ts). */
-export interface RoomsHost {
-  request(method: string, data: unknown): Promise<unknown>;
-  setTimeout(fn: () => void, ms: number): unknown;
-  reportError(error: unknown): void;
-}
-
-/** How a Peer drives its rooms: room-registry.ts, plugged in by the first `Room.join()`. */
-export interface PeerRooms {
-  readonly joined: ReadonlyMap<string, Room>;
-  /** A room notification goes to its room. False for anything else (an app notification). */
-  route(method: string, data: unknown, size: number): boolean;
-  opened(resumed: boolean): void;
-  lost(count: number, byRoom: Readonly<Record<string, number>> | undefined): void;
-  closed(error: SignalError): void;
-}
 
 /** `peer.rooms` before the first `Room.join()`. */
 const NO_ROOMS: ReadonlyMap<string, Room> = new Map();

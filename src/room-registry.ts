@@ -2,8 +2,24 @@ import { SignalError } from './errors.js';
 import { BroadcastNotice, JoinAnswer, PeerJoinedNotice, PeerLeftNotice, SignalNotice } from './protocol/room-guards.js';
 import type { Guard } from './protocol/check.js';
 import type * as R from './protocol/rooms.js';
-import type { PeerRooms, RoomsHost } from './peer.js';
 import { Room, type RoomControl, type RoomHost, type RoomMember } from './room.js';
+
+/** What a Peer lends its rooms. */
+export interface RoomsHost {
+  request(method: string, data: unknown): Promise<unknown>;
+  setTimeout(fn: () => void, ms: number): unknown;
+  reportError(error: unknown): void;
+}
+
+/** How a Peer drives its rooms: a RoomRegistry, plugged in by the first `Room.join()`. */
+export interface PeerRooms {
+  readonly joined: ReadonlyMap<string, Room>;
+  /** A room notification goes to its room. False for anything else (an app notification). */
+  route(method: string, data: unknown, size: number): boolean;
+  opened(resumed: boolean): void;
+  lost(count: number, byRoom: Readonly<Record<string, number>> | undefined): void;
+  closed(error: SignalError): void;
+}
 
 type Notice = R.PeerJoinedNotice | R.PeerLeftNotice | R.SignalNotice;
 const notices: Record<string, Guard<Notice>> = {
