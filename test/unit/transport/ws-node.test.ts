@@ -34,46 +34,72 @@ afterEach(() => {
   close();
 });
 
+/** One tick with one frame: the socket learns that its frames come one per tick. */
+async function loneTick(local: Socket, socket: WebSocketLike, text: string): Promise<void> {
+  batchWrites(socket);
+  local.write(text);
+  await nextTick();
+}
+
 describe('batchWrites', () => {
-  it('writes the first frame at once, corks the ones after it in the same tick and uncorks on the next tick', async () => {
+  it("corks at a tick's first frame and uncorks on the next tick; everything arrives in order", async () => {
     const { local, socket, received } = await pair();
     batchWrites(socket);
-    expect(local.writableCorked).toBe(0);
-    local.write('a');
-    batchWrites(socket);
     expect(local.writableCorked).toBe(1);
-    local.write('b');
+    local.write('a');
     batchWrites(socket); // already corked: nothing more
     expect(local.writableCorked).toBe(1);
-    local.write('c');
+    local.write('b');
     await nextTick();
     expect(local.writableCorked).toBe(0);
-    expect(await arrived(received, 'abc')).toBe('abc');
+    expect(await arrived(received, 'ab')).toBe('ab');
   });
 
-  it('writes a frame at once again after bytes arrived on its socket (an answer to what it read)', async () => {
+  it('after a tick with one frame, writes a frame at once when bytes arrived since (an answer), and corks the ones after it', async () => {
     const { local, remote, socket, received } = await pair();
-    batchWrites(socket);
-    local.write('1');
+    await loneTick(local, socket, '1');
     remote.write('reply');
     await once(local, 'data');
     batchWrites(socket);
     expect(local.writableCorked).toBe(0);
     local.write('2');
-    expect(await arrived(received, '12')).toBe('12');
+    batchWrites(socket); // nothing read since '2': possibly the same tick
+    expect(local.writableCorked).toBe(1);
+    local.write('3');
+    await nextTick();
+    expect(local.writableCorked).toBe(0);
+    expect(await arrived(received, '123')).toBe('123');
   });
 
-  it('corks a later tick\'s frame when nothing arrived since the last frame written at once', async () => {
-    const { local, socket, received } = await pair();
-    batchWrites(socket);
-    local.write('x');
+  it('corks when nothing arrived since the last frame written at once', async () => {
+    const { local, remote, socket, received } = await pair();
+    await loneTick(local, socket, 'x');
+    remote.write('reply');
+    await once(local, 'data');
+    await loneTick(local, socket, 'y'); // written at once
     await new Promise((resolve) => setTimeout(resolve, 5));
     batchWrites(socket);
     expect(local.writableCorked).toBe(1);
-    local.write('y');
+    local.write('z');
     await nextTick();
-    expect(local.writableCorked).toBe(0);
-    expect(await arrived(received, 'xy')).toBe('xy');
+    expect(await arrived(received, 'xyz')).toBe('xyz');
+  });
+
+  it('after a tick with several frames, corks from the first frame again', async () => {
+    const { local, remote, socket, received } = await pair();
+    await loneTick(local, socket, 'a');
+    batchWrites(socket);
+    local.write('b');
+    batchWrites(socket);
+    local.write('c');
+    await nextTick();
+    remote.write('reply');
+    await once(local, 'data');
+    batchWrites(socket);
+    expect(local.writableCorked).toBe(1);
+    local.write('d');
+    await nextTick();
+    expect(await arrived(received, 'abcd')).toBe('abcd');
   });
 
   it('does nothing for a socket without a TCP socket (browsers, other WebSocket implementations)', () => {
