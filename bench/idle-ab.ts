@@ -9,6 +9,7 @@ import { resignal } from './clients/resignal.js';
 import type { BenchClient } from './clients/types.js';
 import { ServerChild } from './lib/child.js';
 import { sleep } from './lib/util.js';
+import { cpuWindow } from './suites/idle.js';
 
 const builds: Record<string, string | undefined> = { A: process.env.AB_A, B: process.env.AB_B, C: process.env.AB_C };
 const names = builds.C ? ['A', 'B', 'C'] : ['A', 'B'];
@@ -18,10 +19,6 @@ const windowS = Number(process.argv[3] ?? 20);
 const rounds = Number(process.argv[4] ?? 2);
 process.env.RESIGNAL_SOURCE = 'dist';
 
-const cpuUs = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Connect `n` clients spread over 5 s, as the idle suite does, so their timers are spread out. */
@@ -42,15 +39,8 @@ async function measure(name: string): Promise<void> {
   const server = await ServerChild.start('resignal', { env: { RESIGNAL_DIST: builds[name]!, RESIGNAL_SOURCE: 'dist' } });
   const clients = await connectAll(server.port);
   await sleep(6_000); // the connection burst, opening pings and JIT settle
-  const stats = async () => ((await clients[0]!.request('stats', null)) as { cpuUs: number }).cpuUs;
   const loadBefore = load();
-  const serverBefore = await stats();
-  const clientBefore = cpuUs();
-  const t0 = performance.now();
-  await sleep(windowS * 1000);
-  const serverUsed = (await stats()) - serverBefore;
-  const clientUsed = cpuUs() - clientBefore;
-  const elapsedUs = (performance.now() - t0) * 1000;
+  const { serverUsed, clientUsed, elapsedUs } = await cpuWindow(clients[0]!, windowS);
   const perPing = serverUsed / ((clients.length * elapsedUs) / 5_000_000);
   console.log(
     `${name} ${new Date().toISOString()}: ${clients.length} clients, server ${((100 * serverUsed) / elapsedUs).toFixed(2)}% of a core, ` +

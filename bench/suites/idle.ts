@@ -36,6 +36,26 @@ const cpuUs = () => {
   return user + system;
 };
 
+export interface CpuWindow {
+  /** Server process CPU µs used in the window. */
+  serverUsed: number;
+  /** This (client) process's CPU µs used in the window. */
+  clientUsed: number;
+  elapsedUs: number;
+}
+
+/** CPU used by the server (asked through `probe`'s "stats" request) and by this process over `windowS` seconds. */
+export async function cpuWindow(probe: BenchClient, windowS: number): Promise<CpuWindow> {
+  const stats = async () => ((await probe.request('stats', null)) as { cpuUs: number }).cpuUs;
+  const serverBefore = await stats();
+  const clientBefore = cpuUs();
+  const t0 = performance.now();
+  await sleep(windowS * 1000);
+  const serverUsed = (await stats()) - serverBefore;
+  const clientUsed = cpuUs() - clientBefore;
+  return { serverUsed, clientUsed, elapsedUs: (performance.now() - t0) * 1000 };
+}
+
 /**
  * Connect `n` clients spread evenly over at least `spreadMs`: a library that pings on a timer
  * started at connect time (resignal) then pings at spread-out moments, as clients that
@@ -77,15 +97,7 @@ export async function runIdle(opts: { clients: number; windowS: number }): Promi
     const stopPings = pings ? pingEvery(clients, 5_000) : () => {};
     // Let the connection burst settle (handshakes, first pings, JIT) before measuring.
     await sleep(pings ? 5_000 : 2_000);
-    const probe = clients[0]!;
-    const stats = async () => ((await probe.request('stats', null)) as { cpuUs: number }).cpuUs;
-    const serverBefore = await stats();
-    const clientBefore = cpuUs();
-    const t0 = performance.now();
-    await sleep(windowS * 1000);
-    const serverUsed = (await stats()) - serverBefore;
-    const clientUsed = cpuUs() - clientBefore;
-    const elapsedUs = (performance.now() - t0) * 1000;
+    const { serverUsed, clientUsed, elapsedUs } = await cpuWindow(clients[0]!, windowS);
     stopPings();
     const row: IdleRow = {
       library: pings ? `${client.name} + 5 s app pings` : client.name,
