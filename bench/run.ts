@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   scale.latency = await scaleStep('latency with 200 clients', () => runLatency({ clients: 200, rounds: quick ? 2 : 3, windowMs: config.windowMs }));
   scale.cpu = await scaleStep('server CPU per operation', () => runServerCpu({ ops: quick ? 4000 : 10_000, rounds: quick ? 2 : 3 }));
   scale.fanout = await scaleStep('room fan-out', () => runFanout({ members: 100, rounds: quick ? 2 : 3, windowMs: config.windowMs }));
-  scale.idle = await scaleStep('idle clients', () => runIdle({ clients: quick ? 1000 : 5000, windowS: quick ? 5 : 10 }));
+  scale.idle = await scaleStep('idle clients', () => runIdle({ clients: quick ? 1000 : 5000, windowS: quick ? 5 : 20 }));
   // The rest is mostly waiting on timers, each library with its own server processes, so it
   // runs concurrently to keep the whole bench within a few minutes.
   const [deadLink, crash, recovery] = await Promise.all([

@@ -15,7 +15,7 @@ if (all || picked.has('throughput')) out.throughput = (({ ratio, median, problem
 if (all || picked.has('latency')) out.latency = await runLatency({ clients: 200, rounds: 3, windowMs: 1000 });
 if (all || picked.has('cpu')) out.cpu = await runServerCpu({ ops: 10_000, rounds: 3 });
 if (all || picked.has('fanout')) out.fanout = await runFanout({ members: 100, rounds: 3, windowMs: 1000 });
-if (all || picked.has('idle')) out.idle = await runIdle({ clients: 5000, windowS: 10 });
+if (all || picked.has('idle')) out.idle = await runIdle({ clients: 5000, windowS: 20 });
 console.log(JSON.stringify(out, null, 1));
 killAllServers();
 process.exit(0);

@@ -72,7 +72,7 @@ export function scaleMarkdown(s: ScaleResults): string[] {
     out.push(
       `## ${int(idle.clients)} idle clients`,
       '',
-      `${int(idle.clients)} clients connected (spread over 5 s, so that timers started at connect time fire at spread-out moments) and doing nothing for ${idle.windowS} s but what the library does by itself: resignal pings every 5 s (its default), socket.io's server pings every 25 s, raw ws and protoo send nothing. Raw ws is also measured with an application ping every 5 s per client (a request the server answers), the same traffic as resignal's heartbeat with the least code. CPU time over the window as a share of one core; one library at a time.`,
+      `${int(idle.clients)} clients connected (spread over 5 s, so that timers started at connect time fire at spread-out moments) then left 6 s to settle, and doing nothing for ${idle.windowS} s but what the library does by itself: resignal's server sends each idle Peer a small frame that needs no answer about every 4.5 s and asks for an answer every 30 s (its defaults: a Peer that hears from its server does not ping), socket.io's server pings every 25 s, raw ws and protoo send nothing. Raw ws is also measured with an application ping every 5 s per client (a request the server answers), which is what a 5 s client heartbeat costs with the least code. CPU time over the window as a share of one core; one library at a time. "µs per ping" divides the server's CPU by one ping per client per 5 s.`,
       '',
       '| library | connected | server, % of a core | clients (bench process), % of a core | server µs per ping |',
       '| --- | ---: | ---: | ---: | ---: |',

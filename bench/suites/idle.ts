@@ -1,6 +1,6 @@
 // Idle cost: 5,000 connected clients that do nothing but what the library does by itself
-// (resignal: a ping every 5 s, its default; socket.io: the server pings every 25 s; raw ws
-// and protoo: nothing). Raw ws is measured twice: idle, and with each client sending an
+// (resignal: the server's beat to each idle Peer about every 4.5 s, and a ping it answers every
+// 30 s; socket.io: the server pings every 25 s; raw ws and protoo: nothing). Raw ws is measured twice: idle, and with each client sending an
 // application-level ping (a request answered by the server) every 5 s, at a random phase:
 // the floor for what a 5 s heartbeat costs over TCP. The server process's CPU time over a window, read with "stats"
 // (process.cpuUsage) before and after, as a share of one core; and the bench process's
@@ -95,8 +95,9 @@ export async function runIdle(opts: { clients: number; windowS: number }): Promi
     const clients = await Promise.race([connectAll(i, server.port, n, 5_000, 60_000), server.unexpectedExit()]);
     const connectS = (Date.now() - started) / 1000;
     const stopPings = pings ? pingEvery(clients, 5_000) : () => {};
-    // Let the connection burst settle (handshakes, first pings, JIT) before measuring.
-    await sleep(pings ? 5_000 : 2_000);
+    // Let the connection burst settle (handshakes, first pings, the garbage they leave, JIT)
+    // before measuring: the same 6 s for every library.
+    await sleep(6_000);
     const { serverUsed, clientUsed, elapsedUs } = await cpuWindow(clients[0]!, windowS);
     stopPings();
     const row: IdleRow = {
