@@ -9,17 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Plugin } from 'esbuild';
+import { browserSwap } from './esbuild-browser-swap.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const gzip9 = (text: string | Uint8Array) => gzipSync(text, { level: 9 }).length;
-
-/** Same as rollup.config.mjs's browserSwap: browser builds take X.browser.ts for ws-node.ts and default-websocket.ts. */
-const browserSwap: Plugin = {
-  name: 'browser-swap',
-  setup(b) {
-    b.onResolve({ filter: /\/(ws-node|default-websocket)\.js$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/\.js$/, '.browser.ts')) }));
-  },
-};
 
 /** esbuild --bundle --minify --platform=browser of `source`, resolved from the repo root (dist/ as a bundler sees it). */
 async function bundle(source: string, metafile = false, plugins: Plugin[] = []) {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { log } from '../lib/util.js';
+import { browserSwap } from '../../scripts/esbuild-browser-swap.js';
 
 export interface BundleRow {
   library: string;
@@ -73,7 +74,7 @@ async function resignalRow(): Promise<BundleRow> {
 async function composition(): Promise<Array<{ part: string; bytes: number }>> {
   const result = await build({
     // The browser files of rollup.config.mjs's browser swap, as in the script tag.
-    plugins: [{ name: 'browser-swap', setup: (b) => void b.onResolve({ filter: /\/(ws-node|default-websocket)\.js$/ }, (args) => ({ path: `${args.resolveDir}/${args.path.replace(/\.js$/, '.browser.ts')}` })) }],
+    plugins: [browserSwap],
     entryPoints: [`${ROOT}src/index.ts`],
     bundle: true,
     minify: true,
