@@ -6,10 +6,9 @@
 // µs per ping-equivalent (one per client per 5 s, the default heartbeat), with the load average.
 import { loadavg } from 'node:os';
 import { resignal } from './clients/resignal.js';
-import type { BenchClient } from './clients/types.js';
 import { ServerChild } from './lib/child.js';
 import { sleep } from './lib/util.js';
-import { cpuWindow } from './suites/idle.js';
+import { connectAll, cpuWindow } from './suites/idle.js';
 
 const builds: Record<string, string | undefined> = { A: process.env.AB_A, B: process.env.AB_B, C: process.env.AB_C };
 const names = builds.C ? ['A', 'B', 'C'] : ['A', 'B'];
@@ -21,23 +20,10 @@ process.env.RESIGNAL_SOURCE = 'dist';
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** Connect `n` clients spread over 5 s, as the idle suite does, so their timers are spread out. */
-async function connectAll(port: number): Promise<BenchClient[]> {
-  const clients: BenchClient[] = [];
-  const started = Date.now();
-  for (let k = 0; k < n && Date.now() - started < 60_000; k += 10) {
-    const due = started + (k / n) * 5_000;
-    if (due > Date.now()) await sleep(due - Date.now());
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(10, n - k) }, () => resignal.connect({ targets: [{ host: '127.0.0.1', port }] })));
-    for (const r of settled) if (r.status === 'fulfilled') clients.push(r.value);
-  }
-  return clients;
-}
-
 async function measure(name: string): Promise<void> {
   process.env.RESIGNAL_DIST = builds[name];
   const server = await ServerChild.start('resignal', { env: { RESIGNAL_DIST: builds[name]!, RESIGNAL_SOURCE: 'dist' } });
-  const clients = await connectAll(server.port);
+  const clients = await connectAll(resignal, server.port, n, 5_000, 60_000);
   await sleep(6_000); // the connection burst, opening pings and JIT settle
   const loadBefore = load();
   const { serverUsed, clientUsed, elapsedUs } = await cpuWindow(clients[0]!, windowS);

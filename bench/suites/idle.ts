@@ -5,7 +5,7 @@
 // the floor for what a 5 s heartbeat costs over TCP. The server process's CPU time over a window, read with "stats"
 // (process.cpuUsage) before and after, as a share of one core; and the bench process's
 // (all the clients') share too. One library at a time: 5,000 sockets each is a lot for 2 cores.
-import type { BenchClient } from '../clients/types.js';
+import type { BenchClient, Contender } from '../clients/types.js';
 import { ServerChild } from '../lib/child.js';
 import { CONTENDERS } from '../lib/contenders.js';
 import { log, sleep } from '../lib/util.js';
@@ -57,19 +57,19 @@ export async function cpuWindow(probe: BenchClient, windowS: number): Promise<Cp
 }
 
 /**
- * Connect `n` clients spread evenly over at least `spreadMs`: a library that pings on a timer
+ * Connect `n` clients of `client` spread evenly over at least `spreadMs` (also for bench/idle-ab.ts): a library that pings on a timer
  * started at connect time (resignal) then pings at spread-out moments, as clients that
  * arrive one by one would. Connected all at once, their pings would come in bursts that the
  * server reads in one wake-up, which flatters the cost of a ping.
  */
-async function connectAll(i: number, port: number, n: number, spreadMs: number, capMs: number): Promise<BenchClient[]> {
+export async function connectAll(client: Contender, port: number, n: number, spreadMs: number, capMs: number): Promise<BenchClient[]> {
   const clients: BenchClient[] = [];
   const started = Date.now();
   const batch = 10;
   for (let k = 0; k < n && Date.now() - started < capMs; k += batch) {
     const due = started + (k / n) * spreadMs;
     if (due > Date.now()) await sleep(due - Date.now());
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(batch, n - k) }, () => CONTENDERS[i]!.client.connect({ targets: [{ host: '127.0.0.1', port }] })));
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(batch, n - k) }, () => client.connect({ targets: [{ host: '127.0.0.1', port }] })));
     for (const r of settled) if (r.status === 'fulfilled') clients.push(r.value);
   }
   return clients;
@@ -92,7 +92,7 @@ export async function runIdle(opts: { clients: number; windowS: number }): Promi
   for (const { i, lib, client, pings } of runs) {
     const server = await ServerChild.start(lib);
     const started = Date.now();
-    const clients = await Promise.race([connectAll(i, server.port, n, 5_000, 60_000), server.unexpectedExit()]);
+    const clients = await Promise.race([connectAll(client, server.port, n, 5_000, 60_000), server.unexpectedExit()]);
     const connectS = (Date.now() - started) / 1000;
     const stopPings = pings ? pingEvery(clients, 5_000) : () => {};
     // Let the connection burst settle (handshakes, first pings, the garbage they leave, JIT)
